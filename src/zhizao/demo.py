@@ -1,0 +1,15 @@
+"""The demo: a fresh database filled by each context's seeder, in dependency order."""
+
+from __future__ import annotations
+
+from zhizao.accounts import demo as accounts_demo
+from zhizao.db.engine import Database
+from zhizao.seeding import Seeder, SeedReport
+from zhizao.settings import Settings
+
+# Later contexts append theirs: telemetry's virtual factory, programme data, …
+SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed,)
+
+
+def seed_all(database: Database, settings: Settings) -> list[SeedReport]:
+    return [seeder(database, settings) for seeder in SEEDERS]

@@ -1,0 +1,82 @@
+"""``create_app(settings)``: the one place where contexts, middleware and error handling are put together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
+from starlette.middleware.sessions import SessionMiddleware
+
+import zhizao
+from zhizao.accounts import api as accounts_api
+from zhizao.accounts import pages as accounts_pages
+from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
+from zhizao.db.engine import Database, create_database
+from zhizao.settings import Settings
+from zhizao.ui.csrf import CSRFMiddleware
+from zhizao.ui.templating import UI
+from zhizao.web import pages as shell_pages
+from zhizao.web.errors import install_error_handlers
+from zhizao.web.middleware import BodyLimitMiddleware, LocaleMiddleware, MetricsMiddleware
+
+SESSION_COOKIE = "zhizao_session"
+
+# Each context contributes its JSON routes, its pages, its templates package and its navigation entries.
+API_ROUTERS = (accounts_api.router,)
+PAGE_ROUTERS = (shell_pages.router, accounts_pages.router)
+TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.ui")
+NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV)
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    """Build the app. The database is created here unless given (tests share one), and disposed on shutdown."""
+    owns_database = database is None
+    db = database or create_database(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_database:
+            db.dispose()
+
+    app = FastAPI(
+        title="zhizao 智造",
+        version=zhizao.__version__,
+        description="Smart-factory programme platform. Authenticate with the OAuth2 password flow "
+        "(`/api/auth/token`) or a personal API token; errors share one JSON shape.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = db
+    label_filters = {
+        "role_label": lambda value: ROLE_LABELS.get(str(value), str(value)),
+        "org_kind_label": lambda value: ORGANISATION_KIND_LABELS.get(str(value), str(value)),
+    }
+    app.state.ui = UI(TEMPLATE_PACKAGES, NAVIGATION, settings.timezone, label_filters)
+    app.state.metrics = CollectorRegistry()
+
+    for router in (*API_ROUTERS, *PAGE_ROUTERS):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=str(files("zhizao.ui") / "static")), name="static")
+    install_error_handlers(app)
+
+    # Outermost last: size limit → metrics → session cookie → CSRF → locale → routes.
+    app.add_middleware(LocaleMiddleware, default_locale=settings.default_locale)
+    app.add_middleware(CSRFMiddleware)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key.get_secret_value(),
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(MetricsMiddleware, registry=app.state.metrics)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    return app
