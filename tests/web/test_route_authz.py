@@ -1,0 +1,89 @@
+"""Walks every route in the OpenAPI schema: anonymous → 401, wrong role → 403, another tenant's id → 404.
+
+A route added by any later context is walked too. A route with a path parameter that a tenant-confined role can
+reach must register how to make a resource of another tenant in ``TENANT_CASES``, or this suite fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Account, World, bearer
+from tests.web.routes import OPERATIONS, Operation
+from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
+from zhizao.web.pages import PUBLIC_PATHS
+
+TenantCase = Callable[[World, TestClient], tuple[Account, dict[str, object]]]
+
+
+def _other_enterprise_organisation(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
+    victim = world.organisation()
+    return world.user(Role.ENTERPRISE), {"organisation_id": victim}
+
+
+def _other_users_token(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
+    owner = world.user(Role.ENTERPRISE)
+    response = client.post("/api/me/tokens", json={"name": "owner's"}, headers=bearer(client, owner))
+    assert response.status_code == 201
+    return world.user(Role.ENTERPRISE, owner.organisation_id), {"token_id": response.json()["id"]}
+
+
+# (method, path) → how to get a caller of tenant B and the path parameters of a resource of tenant A.
+TENANT_CASES: dict[tuple[str, str], TenantCase] = {
+    ("GET", "/api/organisations/{organisation_id}"): _other_enterprise_organisation,
+    ("DELETE", "/api/me/tokens/{token_id}"): _other_users_token,
+}
+
+PROTECTED = [op for op in OPERATIONS if op.path not in PUBLIC_PATHS]
+ROLE_LIMITED = [op for op in PROTECTED if op.allowed_roles is not None]
+TENANT_REACHABLE = [
+    op
+    for op in PROTECTED
+    if op.path_params and not (op.allowed_roles is not None and op.allowed_roles <= CROSS_TENANT_ROLES)
+]
+
+
+def _call(client: TestClient, op: Operation, headers: dict[str, str] | None = None, **params: object) -> object:
+    return client.request(op.method, op.url(**params), headers=headers, json={} if op.has_body else None)
+
+
+def test_the_walk_covers_the_api() -> None:
+    assert len(PROTECTED) >= 15
+    assert {op.path for op in OPERATIONS} >= {"/api/users", "/api/organisations", "/api/me"}
+
+
+@pytest.mark.parametrize("op", PROTECTED, ids=lambda op: op.id)
+def test_anonymous_gets_401(client: TestClient, op: Operation) -> None:
+    response = client.request(op.method, op.url(), json={} if op.has_body else None)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("op", ROLE_LIMITED, ids=lambda op: op.id)
+def test_wrong_role_gets_403(client: TestClient, world: World, op: Operation) -> None:
+    assert op.allowed_roles is not None
+    for role in sorted(set(Role) - op.allowed_roles):
+        response = client.request(
+            op.method, op.url(), headers=bearer(client, world.user(role)), json={} if op.has_body else None
+        )
+        assert response.status_code == 403, f"{role}: {response.text}"
+        assert response.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("op", TENANT_REACHABLE, ids=lambda op: op.id)
+def test_another_tenants_id_gets_404(client: TestClient, world: World, op: Operation) -> None:
+    case = TENANT_CASES.get((op.method, op.path))
+    assert case is not None, f"register a tenant case for {op.id} in TENANT_CASES"
+    caller, params = case(world, client)
+    response = client.request(
+        op.method, op.url(**params), headers=bearer(client, caller), json={} if op.has_body else None
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_public_routes_are_listed_on_purpose() -> None:
+    assert PUBLIC_PATHS == {"/login", "/logout", "/lang/{locale}", "/healthz", "/metrics", "/api/auth/token"}
