@@ -88,9 +88,7 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def database(
-    backend: str, settings: Settings, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Database]:
+def database(backend: str, settings: Settings, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
     if backend == "sqlite":
         shutil.copyfile(request.getfixturevalue("sqlite_template"), tmp_path / "zhizao.db")
         db = create_database(settings)

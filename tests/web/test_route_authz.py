@@ -85,5 +85,18 @@ def test_another_tenants_id_gets_404(client: TestClient, world: World, op: Opera
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_public_routes_are_listed_on_purpose() -> None:
-    assert PUBLIC_PATHS == {"/login", "/logout", "/lang/{locale}", "/healthz", "/metrics", "/api/auth/token"}
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/login"),
+        ("POST", "/logout"),
+        ("GET", "/lang/en"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("POST", "/api/auth/token"),
+    ],
+)
+def test_public_routes_answer_anonymous_callers(client: TestClient, method: str, path: str) -> None:
+    response = client.request(method, path, follow_redirects=False)
+    assert response.status_code != 401
+    assert not response.headers.get("location", "").startswith("/login?")
