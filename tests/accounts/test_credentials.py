@@ -48,8 +48,12 @@ def test_access_token_round_trip_and_expiry() -> None:
     assert (claims.user_id, claims.auth_version) == (7, 3)
     expired = issue_access_token(SECRET, user_id=7, auth_version=3, now=now - timedelta(hours=1), ttl=timedelta(1))
     with pytest.raises(AuthenticationFailed, match="expired"):
-        read_access_token(SECRET, issue_access_token(SECRET, user_id=7, auth_version=3, now=now - timedelta(days=2),
-                                                     ttl=timedelta(minutes=1)))
+        read_access_token(
+            SECRET,
+            issue_access_token(
+                SECRET, user_id=7, auth_version=3, now=now - timedelta(days=2), ttl=timedelta(minutes=1)
+            ),
+        )
     assert read_access_token(SECRET, expired).user_id == 7
     with pytest.raises(AuthenticationFailed):
         read_access_token("another-secret-of-sufficient-length-0123456789", token)

@@ -28,14 +28,18 @@ def test_role_must_fit_the_organisation_kind(world: World, database: Database) -
             session,
             None,
             UserCreate(
-                username="zhang", display_name="Zhang", password="pw-long-enough-1", role=Role.ENTERPRISE,
+                username="zhang",
+                display_name="Zhang",
+                password="pw-long-enough-1",
+                role=Role.ENTERPRISE,
                 organisation_id=government,
             ),
         )
     assert caught.value.fields[0].field == "body.role"
     with database.session() as session, pytest.raises(InputError, match="must belong"):
         service.create_user(
-            session, None,
+            session,
+            None,
             UserCreate(username="lisi", display_name="Li", password="pw-long-enough-1", role=Role.EXPERT),
         )
 
@@ -45,9 +49,15 @@ def test_duplicate_username_and_organisation_name_conflict(world: World, databas
     world.user(Role.ENTERPRISE, org, username="wang")
     with database.session() as session, pytest.raises(Conflict):
         service.create_user(
-            session, None,
-            UserCreate(username="wang", display_name="W", password="pw-long-enough-1", role=Role.ENTERPRISE,
-                       organisation_id=org),
+            session,
+            None,
+            UserCreate(
+                username="wang",
+                display_name="W",
+                password="pw-long-enough-1",
+                role=Role.ENTERPRISE,
+                organisation_id=org,
+            ),
         )
     with database.session() as session, pytest.raises(Conflict):
         service.create_organisation(
@@ -132,9 +142,7 @@ def test_successful_login_clears_failures(world: World, database: Database, sett
         assert session.get(LoginThrottle, account.username) is None
 
 
-def test_deactivated_user_cannot_log_in_and_loses_tokens(
-    world: World, database: Database, settings: Settings
-) -> None:
+def test_deactivated_user_cannot_log_in_and_loses_tokens(world: World, database: Database, settings: Settings) -> None:
     admin = _admin(world)
     account = world.user(Role.INTEGRATOR)
     with database.session() as session:
