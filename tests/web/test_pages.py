@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World
@@ -183,3 +185,31 @@ def test_health_and_metrics(client: TestClient, world: World) -> None:
     metrics = client.get("/metrics").text
     assert 'route="/api/users/{user_id}"' in metrics
     assert "zhizao_http_request_duration_seconds_bucket" in metrics
+
+
+def test_admin_home_charts_active_users_by_role(client: TestClient, world: World) -> None:
+    admin = world.user(Role.ADMIN)
+    world.user(Role.ENTERPRISE)
+    world.user(Role.ENTERPRISE)
+    _sign_in(client, admin)
+    match = re.search(r'id="users-by-role-data">(.*?)</script>', client.get("/").text)
+    assert match
+    data = json.loads(match.group(1))
+    counts = dict(zip(data["labels"], data["values"], strict=True))
+    assert counts["企业用户"] == 2 and counts["平台管理员"] == 1
+    assert "/static/vendor/echarts.min.js" in client.get("/").text
+    assert client.get("/static/vendor/echarts.min.js").status_code == 200
+
+
+def test_unexpected_error_is_a_500_in_the_one_shape_and_a_friendly_page(app: FastAPI) -> None:
+    def explode() -> None:
+        raise RuntimeError("boom: internal detail that must not leak")
+
+    app.add_api_route("/api/explode", explode)
+    app.add_api_route("/explode", explode)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        api = client.get("/api/explode")
+        page = client.get("/explode")
+    assert api.status_code == 500 and api.json()["error"]["code"] == "internal_error"
+    assert "boom" not in api.text
+    assert page.status_code == 500 and "boom" not in page.text and "<html" in page.text

@@ -113,6 +113,15 @@ def list_users(
     return rows, total
 
 
+def active_users_by_role(session: Session, actor: Principal) -> dict[Role, int]:
+    """Active users per role, within the caller's scope (what the home page charts)."""
+    query = select(User.role, func.count()).where(User.is_active.is_(True)).group_by(User.role)
+    if not actor.sees_all_tenants:
+        query = query.where(User.organisation_id == actor.organisation_id)
+    counts = {row[0]: int(row[1]) for row in session.execute(query)}
+    return {role: counts.get(role, 0) for role in Role}
+
+
 def get_user(session: Session, actor: Principal, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not (actor.user_id == user_id or actor.may_access_tenant(user.organisation_id)):

@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from zhizao.accounts import audit, auth
+from zhizao.accounts import audit, auth, service
 from zhizao.accounts.deps import (
     SESSION_USER_KEY,
     SESSION_VERSION_KEY,
@@ -19,6 +19,7 @@ from zhizao.accounts.deps import (
     SettingsDep,
     client_address,
 )
+from zhizao.accounts.roles import ROLE_LABELS
 from zhizao.errors import AuthenticationFailed, LoginThrottled
 from zhizao.ui import i18n
 from zhizao.ui.csrf import rotate_csrf_token
@@ -108,5 +109,12 @@ def logout(request: Request) -> RedirectResponse:
 
 @router.get("/")
 def home(request: Request, principal: CurrentUser, session: SessionDep) -> Response:
-    recent = audit.list_entries(session, limit=10)[0] if principal.sees_all_tenants else None
-    return render(request, "home.html", {"principal": principal, "recent_audit": recent})
+    overview: dict[str, object] = {"principal": principal, "recent_audit": None, "users_by_role": None}
+    if principal.sees_all_tenants:
+        overview["recent_audit"] = audit.list_entries(session, limit=10)[0]
+        counts = service.active_users_by_role(session, principal)
+        overview["users_by_role"] = {
+            "labels": [i18n.gettext(ROLE_LABELS[role]) for role in counts],
+            "values": list(counts.values()),
+        }
+    return render(request, "home.html", overview)
