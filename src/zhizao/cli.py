@@ -15,6 +15,7 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.accounts.schemas import OrganisationCreate, UserCreate
 from zhizao.db.engine import Database, create_database
 from zhizao.demo import seed_all
-from zhizao.errors import ZhizaoError
+from zhizao.errors import ZhizaoError, plain_message
 from zhizao.settings import Settings, ensure_safe_to_serve, load_settings
 from zhizao.web.app import create_app
 
@@ -37,8 +38,22 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(orgs_app, name="orgs")
 
-out = Console()
-err = Console(stderr=True)
+# Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# API field names as the CLI's options call them.
+OPTION_NAMES = {"organisation_id": "organisation"}
+
+
+def _say(message: str) -> None:
+    out.print(message, markup=False)
+
+
+def _error(field: str, message: str) -> None:
+    err.print(Text("error: ", style="red") + Text(f"{field}: {message}" if field else message))
+
+
 T = TypeVar("T")
 
 DataDir = Annotated[Path | None, typer.Option(help="Data directory (ZHIZAO_DATA_DIR).")]
@@ -60,7 +75,7 @@ def _settings(data_dir: Path | None = None, database_url: str | None = None, **e
 def _fail_validation(exc: ValidationError) -> typer.Exit:
     for error in exc.errors():
         field = ".".join(str(part) for part in error["loc"]) or "input"
-        err.print(f"[red]error:[/red] {field}: {error['msg']}")
+        _error(OPTION_NAMES.get(field, field), plain_message(str(error["msg"])))
     raise typer.Exit(2)
 
 
@@ -72,16 +87,21 @@ def _guarded(action: Callable[[], T]) -> T:
         raise _fail_validation(exc) from exc
     except ZhizaoError as exc:
         for problem in exc.fields:
-            err.print(f"[red]error:[/red] {problem.field.removeprefix('body.')}: {problem.message}")
+            field = problem.field.removeprefix("body.")
+            _error(OPTION_NAMES.get(field, field), problem.message)
         if not exc.fields:
-            err.print(f"[red]error:[/red] {exc.message}")
+            _error("", exc.message)
         raise typer.Exit(2) from exc
 
 
 @contextmanager
-def _database(settings: Settings) -> Iterator[Database]:
+def _database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
+    """The configured database; with ``migrated``, refuse one whose schema is not at the newest revision."""
     database = create_database(settings)
     try:
+        if migrated and not migrations.is_current(database.engine):
+            _error("database", "the schema is not up to date; run `zhizao db upgrade` first")
+            raise typer.Exit(2)
         yield database
     finally:
         database.dispose()
@@ -91,9 +111,9 @@ def _database(settings: Settings) -> Iterator[Database]:
 def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Create or migrate the schema to the newest revision."""
     settings = _settings(data_dir, database_url)
-    with _database(settings) as database:
+    with _database(settings, migrated=False) as database:
         migrations.upgrade(database.engine)
-    out.print(f"database at {database.engine.url.render_as_string(hide_password=True)} is up to date")
+    _say(f"database at {database.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
 @orgs_app.command("create")
@@ -115,7 +135,7 @@ def orgs_create(
                 OrganisationCreate(name=name, kind=kind, credit_code=credit_code, district=district),
             )
         )
-    out.print(f"created organisation {org.id}: {org.name} ({org.kind.value})")
+    _say(f"created organisation {org.id}: {org.name} ({org.kind.value})")
 
 
 @users_app.command("create")
@@ -150,7 +170,7 @@ def users_create(
                 ),
             )
         )
-    out.print(f"created user {user.id}: {user.username} ({user.role.value})")
+    _say(f"created user {user.id}: {user.username} ({user.role.value})")
 
 
 def _resolve_organisation(session: Session, value: str | None) -> int | None:
@@ -160,14 +180,14 @@ def _resolve_organisation(session: Session, value: str | None) -> int | None:
     found = session.scalar(select(Organisation.id).where(column == (int(value) if value.isdigit() else value)))
     session.rollback()
     if found is None:
-        err.print(f"[red]error:[/red] organisation: no organisation {value!r}")
+        _error("organisation", f"no organisation {value!r}")
         raise typer.Exit(2)
     return found
 
 
 def _serve(settings: Settings, announce: str) -> None:
     application = create_app(settings)
-    out.print(announce)
+    out.print(Text(announce, style="bold green"))
     uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
@@ -181,7 +201,7 @@ def serve(
     """Migrate the database, then serve the web UI and API."""
     settings = _settings(data_dir, database_url, host=host, port=port)
     _guarded(lambda: ensure_safe_to_serve(settings))
-    with _database(settings) as database:
+    with _database(settings, migrated=False) as database:
         migrations.upgrade(database.engine)
     _serve(settings, f"zhizao serving on http://{settings.host}:{settings.port}")
 
@@ -195,13 +215,13 @@ def demo(
     """Run the platform with demo data: a fresh SQLite database, one login per role, on http://127.0.0.1."""
     directory = data_dir or Path(tempfile.mkdtemp(prefix="zhizao-demo-"))
     if directory.exists() and any(directory.iterdir()):
-        err.print(f"[red]error:[/red] data-dir: {directory} is not empty; the demo starts from a fresh directory")
+        _error("data-dir", f"{directory} is not empty; the demo starts from a fresh directory")
         raise typer.Exit(2)
     settings = _settings(directory, None, demo=True, secure_cookies=False, host="127.0.0.1", port=port)
-    with _database(settings) as database:
+    with _database(settings, migrated=False) as database:
         migrations.upgrade(database.engine)
         reports = seed_all(database, settings)
-    out.print(f"demo data in [bold]{directory}[/bold]")
+    _say(f"demo data in {directory}")
     for report in reports:
         table = Table(*report.headers, title=report.title)
         for row in report.rows:
@@ -209,7 +229,7 @@ def demo(
         out.print(table)
     if no_serve:
         return
-    _serve(settings, f"[bold green]zhizao demo is running at http://127.0.0.1:{port}[/bold green] (Ctrl+C stops)")
+    _serve(settings, f"zhizao demo is running at http://127.0.0.1:{port} (Ctrl+C stops)")
 
 
 def main() -> None:

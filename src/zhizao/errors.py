@@ -73,3 +73,8 @@ class NotFound(ZhizaoError):
 
 class Conflict(ZhizaoError):
     code = "conflict"
+
+
+def plain_message(pydantic_message: str) -> str:
+    """A validator's message without pydantic's "Value error, " prefix, which says nothing to a user."""
+    return pydantic_message.removeprefix("Value error, ")

@@ -173,5 +173,5 @@ def test_membership_rules_name_the_field(client: TestClient, world: World) -> No
     )
     error = _assert_error(response, 422, "invalid_input")
     assert error["fields"] == [
-        {"field": "body.role", "message": "role officer cannot act for a enterprise organisation"}
+        {"field": "body.role", "message": "role officer cannot act for an organisation of kind enterprise"}
     ]

@@ -22,7 +22,7 @@ from zhizao.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
-from zhizao.errors import Conflict, FieldProblem, InputError
+from zhizao.errors import Conflict, FieldProblem, InputError, plain_message
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -51,7 +51,7 @@ def _attempt(action: Callable[[], T]) -> tuple[T | None, list[FieldProblem]]:
     try:
         return action(), []
     except ValidationError as exc:
-        problems = [FieldProblem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+        problems = [FieldProblem(".".join(str(p) for p in e["loc"]), plain_message(e["msg"])) for e in exc.errors()]
         return None, problems
     except (InputError, Conflict) as exc:
         return None, exc.fields or [FieldProblem("", exc.message)]

@@ -20,7 +20,7 @@ from zhizao.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
-from zhizao.errors import Conflict, InputError, NotFound
+from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
 
 ORGANISATION_FIELDS = ("name", "kind", "credit_code", "district", "is_active")
 USER_FIELDS = ("username", "display_name", "email", "role", "organisation_id", "is_active")
@@ -143,7 +143,11 @@ def create_user(session: Session, actor: Principal | None, data: UserCreate) -> 
             organisation_id=data.organisation_id,
         )
         session.add(user)
-        _flush_unique(session, f"username {data.username!r} is taken")
+        _flush_unique(
+            session,
+            f"username {data.username!r} is taken",
+            field=("body.username", f"{data.username!r} is already taken"),
+        )
         audit.record(
             session,
             actor,
@@ -226,12 +230,12 @@ def _check_membership(session: Session, role: Role, organisation_id: int | None)
         raise InputError.for_field("body.organisation_id", f"organisation {organisation_id} does not exist")
     if not role_fits_organisation(role, organisation.kind):
         raise InputError.for_field(
-            "body.role", f"role {role.value} cannot act for a {organisation.kind.value} organisation"
+            "body.role", f"role {role.value} cannot act for an organisation of kind {organisation.kind.value}"
         )
 
 
-def _flush_unique(session: Session, message: str) -> None:
+def _flush_unique(session: Session, message: str, *, field: tuple[str, str] | None = None) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(message) from exc
+        raise Conflict(message, fields=[FieldProblem(*field)] if field else None) from exc

@@ -22,6 +22,7 @@ from zhizao.errors import (
     NotFound,
     PermissionDenied,
     ZhizaoError,
+    plain_message,
 )
 from zhizao.ui import i18n
 from zhizao.ui.templating import render
@@ -95,7 +96,10 @@ async def handle_validation(request: Request, exc: Exception) -> Response:
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
         return _respond(request, 400, MalformedInput.code, "the request body is not valid JSON")
-    fields = [FieldProblem(_location(error.get("loc", ())), str(error.get("msg", "invalid"))) for error in errors]
+    fields = [
+        FieldProblem(_location(error.get("loc", ())), plain_message(str(error.get("msg", "invalid"))))
+        for error in errors
+    ]
     summary = "; ".join(f"{problem.field}: {problem.message}" for problem in fields[:5])
     return _respond(request, 422, InputError.code, f"invalid input — {summary}", fields)
 
