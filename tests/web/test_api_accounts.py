@@ -175,3 +175,17 @@ def test_membership_rules_name_the_field(client: TestClient, world: World) -> No
     assert error["fields"] == [
         {"field": "body.role", "message": "role officer cannot act for an organisation of kind enterprise"}
     ]
+
+
+def test_values_a_database_cannot_store_are_named_not_crashed_on(client: TestClient, world: World) -> None:
+    admin = bearer(client, world.user(Role.ADMIN))
+    too_big = _assert_error(client.get("/api/users/2147483648", headers=admin), 422, "invalid_input")
+    assert too_big["fields"][0]["field"] == "path.user_id"  # type: ignore[index]
+    query = _assert_error(client.get("/api/audit", params={"actor_id": 2**63}, headers=admin), 422, "invalid_input")
+    assert query["fields"][0]["field"] == "query.actor_id"  # type: ignore[index]
+    nul = client.post("/api/organisations", json={"name": "上海\u0000公司", "kind": "enterprise"}, headers=admin)
+    assert _assert_error(nul, 422, "invalid_input")["fields"] == [
+        {"field": "body.name", "message": "must not contain NUL characters"}
+    ]
+    login = client.post("/api/auth/token", data={"username": "admin\u0000", "password": "whatever-123"})
+    _assert_error(login, 401, "not_authenticated")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from zhizao.accounts import audit, auth, service
@@ -27,11 +27,9 @@ from zhizao.accounts.schemas import (
     UserRead,
     UserUpdate,
 )
+from zhizao.fields import IdPath, IdQuery, Limit, Offset, TextQuery
 
 router = APIRouter(prefix="/api")
-
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 @router.post("/auth/token", tags=["auth"], summary="OAuth2 password flow: exchange credentials for a token")
@@ -71,7 +69,7 @@ def create_token(data: ApiTokenCreate, principal: CurrentUser, session: SessionD
 
 
 @router.delete("/me/tokens/{token_id}", tags=["auth"])
-def revoke_token(token_id: int, principal: CurrentUser, session: SessionDep) -> ApiTokenRead:
+def revoke_token(token_id: IdPath, principal: CurrentUser, session: SessionDep) -> ApiTokenRead:
     return ApiTokenRead.model_validate(auth.revoke_api_token(session, principal, token_id))
 
 
@@ -90,13 +88,13 @@ def create_organisation(data: OrganisationCreate, principal: AdminUser, session:
 
 
 @router.get("/organisations/{organisation_id}", tags=["organisations"])
-def read_organisation(organisation_id: int, principal: CurrentUser, session: SessionDep) -> OrganisationRead:
+def read_organisation(organisation_id: IdPath, principal: CurrentUser, session: SessionDep) -> OrganisationRead:
     return OrganisationRead.model_validate(service.get_organisation(session, principal, organisation_id))
 
 
 @router.patch("/organisations/{organisation_id}", tags=["organisations"])
 def update_organisation(
-    organisation_id: int, data: OrganisationUpdate, principal: AdminUser, session: SessionDep
+    organisation_id: IdPath, data: OrganisationUpdate, principal: AdminUser, session: SessionDep
 ) -> OrganisationRead:
     return OrganisationRead.model_validate(service.update_organisation(session, principal, organisation_id, data))
 
@@ -105,7 +103,7 @@ def update_organisation(
 def list_users(
     principal: AdminUser,
     session: SessionDep,
-    organisation_id: int | None = None,
+    organisation_id: IdQuery = None,
     role: Role | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
@@ -122,17 +120,17 @@ def create_user(data: UserCreate, principal: AdminUser, session: SessionDep) -> 
 
 
 @router.get("/users/{user_id}", tags=["users"])
-def read_user(user_id: int, principal: AdminUser, session: SessionDep) -> UserRead:
+def read_user(user_id: IdPath, principal: AdminUser, session: SessionDep) -> UserRead:
     return UserRead.model_validate(service.get_user(session, principal, user_id))
 
 
 @router.patch("/users/{user_id}", tags=["users"])
-def update_user(user_id: int, data: UserUpdate, principal: AdminUser, session: SessionDep) -> UserRead:
+def update_user(user_id: IdPath, data: UserUpdate, principal: AdminUser, session: SessionDep) -> UserRead:
     return UserRead.model_validate(service.update_user(session, principal, user_id, data))
 
 
 @router.post("/users/{user_id}/password", tags=["users"], status_code=status.HTTP_204_NO_CONTENT)
-def reset_password(user_id: int, data: PasswordReset, principal: AdminUser, session: SessionDep) -> Response:
+def reset_password(user_id: IdPath, data: PasswordReset, principal: AdminUser, session: SessionDep) -> Response:
     service.reset_password(session, principal, user_id, data.new_password)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -141,9 +139,9 @@ def reset_password(user_id: int, data: PasswordReset, principal: AdminUser, sess
 def list_audit(
     principal: OverseerUser,
     session: SessionDep,
-    entity_type: str | None = Query(default=None, max_length=64),
-    actor_id: int | None = None,
-    organisation_id: int | None = None,
+    entity_type: TextQuery = None,
+    actor_id: IdQuery = None,
+    organisation_id: IdQuery = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[AuditEntryRead]:

@@ -45,6 +45,8 @@ def authenticate(
     session: Session, settings: Settings, username: str, password: str, *, remote_addr: str | None = None
 ) -> User:
     """Check a username and password; after ``login_max_failures`` failures the name is locked for a while."""
+    if "\x00" in username or "\x00" in password:
+        raise AuthenticationFailed(BAD_CREDENTIALS)  # no stored name or password can hold NUL
     key = username.strip().casefold()[:64]
     now = utcnow()
     with session.begin():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
@@ -23,6 +23,7 @@ from zhizao.accounts.schemas import (
     UserUpdate,
 )
 from zhizao.errors import Conflict, FieldProblem, InputError, plain_message
+from zhizao.fields import IdPath, NoNul, Offset, TextQuery
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -38,12 +39,15 @@ NAV = (
 PAGE_SIZE = 50
 T = TypeVar("T")
 
-OptionalText = Annotated[str | None, Form(max_length=300)]
-Text = Annotated[str, Form(max_length=300)]
+OptionalText = Annotated[str | None, Form(max_length=300), NoNul]
+Text = Annotated[str, Form(max_length=300), NoNul]
 
 
 def _optional_int(value: str | None) -> int | None:
-    return int(value) if value and value.strip().isdigit() else None
+    """A form's optional number: blank is None; anything else is left for the schema to judge."""
+    if value is None or not value.strip():
+        return None
+    return int(value) if value.strip().isdigit() else -1
 
 
 def _attempt(action: Callable[[], T]) -> tuple[T | None, list[FieldProblem]]:
@@ -92,7 +96,7 @@ def users_page(
     request: Request,
     principal: AdminUser,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     role: Role | None = None,
 ) -> Response:
     return _users_page(request, session, principal, offset, role)
@@ -147,7 +151,7 @@ def _user_detail(request: Request, session: SessionDep, principal: AdminUser, us
 
 @router.get("/admin/users/{user_id}")
 def user_detail_page(
-    request: Request, user_id: int, principal: AdminUser, session: SessionDep, created: int = 0
+    request: Request, user_id: IdPath, principal: AdminUser, session: SessionDep, created: int = 0
 ) -> Response:
     return _user_detail(request, session, principal, user_id, notice=N_("User created.") if created else None)
 
@@ -155,7 +159,7 @@ def user_detail_page(
 @router.post("/admin/users/{user_id}")
 def update_user_page(
     request: Request,
-    user_id: int,
+    user_id: IdPath,
     principal: AdminUser,
     session: SessionDep,
     display_name: Text,
@@ -181,7 +185,7 @@ def update_user_page(
 
 @router.post("/admin/users/{user_id}/password")
 def reset_password_page(
-    request: Request, user_id: int, principal: AdminUser, session: SessionDep, new_password: Text
+    request: Request, user_id: IdPath, principal: AdminUser, session: SessionDep, new_password: Text
 ) -> Response:
     _, problems = _attempt(lambda: service.reset_password(session, principal, user_id, new_password))
     session.rollback()
@@ -208,9 +212,7 @@ def _organisations_page(
 
 
 @router.get("/admin/organisations")
-def organisations_page(
-    request: Request, principal: AdminUser, session: SessionDep, offset: Annotated[int, Query(ge=0)] = 0
-) -> Response:
+def organisations_page(request: Request, principal: AdminUser, session: SessionDep, offset: Offset = 0) -> Response:
     return _organisations_page(request, session, principal, offset)
 
 
@@ -247,7 +249,7 @@ def _organisation_detail(
 
 @router.get("/admin/organisations/{organisation_id}")
 def organisation_detail_page(
-    request: Request, organisation_id: int, principal: AdminUser, session: SessionDep
+    request: Request, organisation_id: IdPath, principal: AdminUser, session: SessionDep
 ) -> Response:
     return _organisation_detail(request, session, principal, organisation_id)
 
@@ -255,7 +257,7 @@ def organisation_detail_page(
 @router.post("/admin/organisations/{organisation_id}")
 def update_organisation_page(
     request: Request,
-    organisation_id: int,
+    organisation_id: IdPath,
     principal: AdminUser,
     session: SessionDep,
     name: Text,
@@ -287,8 +289,8 @@ def audit_page(
     request: Request,
     principal: OverseerUser,
     session: SessionDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    entity_type: Annotated[str | None, Query(max_length=64)] = None,
+    offset: Offset = 0,
+    entity_type: TextQuery = None,
 ) -> Response:
     rows, total = audit.list_entries(session, entity_type=entity_type or None, offset=offset, limit=PAGE_SIZE)
     page = Page[Any](items=list(rows), total=total, offset=offset, limit=PAGE_SIZE)
@@ -343,6 +345,6 @@ def create_token_page(
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token_page(request: Request, token_id: int, principal: CurrentUser, session: SessionDep) -> Response:
+def revoke_token_page(request: Request, token_id: IdPath, principal: CurrentUser, session: SessionDep) -> Response:
     auth.revoke_api_token(session, principal, token_id)
     return RedirectResponse("/account", status_code=303)

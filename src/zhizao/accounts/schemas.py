@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from zhizao.accounts import credit_code
 from zhizao.accounts.roles import OrganisationKind, Role
+from zhizao.fields import IdField, NoNul, Text
 
 SHANGHAI_DISTRICTS = (
     "黄浦区", "徐汇区", "长宁区", "静安区", "普陀区", "虹口区", "杨浦区", "闵行区",
@@ -16,8 +17,8 @@ SHANGHAI_DISTRICTS = (
 )  # fmt: skip
 
 Username = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_.\-]{3,64}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Password = Annotated[str, Field(min_length=1, max_length=256)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+Password = Annotated[str, Field(min_length=1, max_length=256), NoNul]
 
 T = TypeVar("T")
 
@@ -58,14 +59,14 @@ class OrganisationBase(_Strict):
 class OrganisationCreate(OrganisationBase):
     name: Name
     kind: OrganisationKind
-    credit_code: str | None = None
-    district: str | None = None
+    credit_code: Text | None = None
+    district: Text | None = None
 
 
 class OrganisationUpdate(OrganisationBase):
     name: Name | None = None
-    credit_code: str | None = None
-    district: str | None = None
+    credit_code: Text | None = None
+    district: Text | None = None
     is_active: bool | None = None
 
 
@@ -86,7 +87,7 @@ class UserCreate(_Strict):
     display_name: Name
     password: Password
     role: Role
-    organisation_id: int | None = None
+    organisation_id: IdField | None = None
     email: EmailStr | None = None
 
 
@@ -94,7 +95,7 @@ class UserUpdate(_Strict):
     display_name: Name | None = None
     email: EmailStr | None = None
     role: Role | None = None
-    organisation_id: int | None = None
+    organisation_id: IdField | None = None
     is_active: bool | None = None
 
 
@@ -122,7 +123,7 @@ class PasswordChange(_Strict):
 
 
 class ApiTokenCreate(_Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul]
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 

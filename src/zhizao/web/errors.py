@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -129,6 +130,15 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return _respond(request, exc.status_code, code, message, headers=headers)
 
 
+async def handle_unstorable_value(request: Request, exc: Exception) -> Response:
+    """Backstop: a value the database cannot store (out of range, NUL in text) that no schema caught is still the
+    caller's mistake. Typed inputs (``zhizao.fields``) should catch it first, naming the field."""
+    logger.warning("unstorable value in %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    return _respond(
+        request, 422, InputError.code, "a value is out of range or contains characters that cannot be stored"
+    )
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error serving %s %s", request.method, request.url.path, exc_info=exc)
     return _respond(request, 500, "internal_error", "an internal error occurred; it has been logged")
@@ -138,4 +148,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, handle_validation)
     app.add_exception_handler(ZhizaoError, handle_zhizao_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(DataError, handle_unstorable_value)
     app.add_exception_handler(Exception, handle_unexpected)
