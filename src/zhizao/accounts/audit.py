@@ -13,6 +13,22 @@ from sqlalchemy.orm import Session
 
 from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.principal import Principal
+from zhizao.ui.i18n import N_
+
+# Readable names of this context's audit actions (English ids, translated where shown). Each context declares
+# its own; create_app merges them for the audit-log pages.
+ACTION_LABELS: dict[str, str] = {
+    "auth.login": N_("Signed in"),
+    "auth.lockout": N_("Sign-in locked after failures"),
+    "user.create": N_("Created user"),
+    "user.update": N_("Changed user"),
+    "user.reset_password": N_("Reset password"),
+    "user.change_password": N_("Changed own password"),
+    "organisation.create": N_("Registered organisation"),
+    "organisation.update": N_("Changed organisation"),
+    "api_token.create": N_("Created API token"),
+    "api_token.revoke": N_("Revoked API token"),
+}
 
 # Column names never copied into an audit snapshot, whatever the entity.
 SECRET_FIELDS = frozenset({"password", "password_hash", "token", "token_hash", "secret"})

@@ -61,7 +61,7 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("admin", "平台管理员", Role.ADMIN, "government"),
+    DemoUser("admin", "孙工（平台运维）", Role.ADMIN, "government"),
     DemoUser("officer", "王主任（经信委）", Role.OFFICER, "government"),
     DemoUser("expert", "李专家", Role.EXPERT, "experts"),
     DemoUser("enterprise", "张工（临港汽车零部件）", Role.ENTERPRISE, "enterprise"),

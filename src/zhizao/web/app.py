@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import zhizao
 from zhizao.accounts import api as accounts_api
+from zhizao.accounts import audit as accounts_audit
 from zhizao.accounts import pages as accounts_pages
 from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from zhizao.db.engine import Database, create_database
@@ -30,6 +31,7 @@ API_ROUTERS = (accounts_api.router,)
 PAGE_ROUTERS = (shell_pages.router, accounts_pages.router)
 TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.ui")
 NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV)
+AUDIT_ACTION_LABELS = {**accounts_audit.ACTION_LABELS}
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -57,6 +59,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     label_filters = {
         "role_label": lambda value: ROLE_LABELS.get(str(value), str(value)),
         "org_kind_label": lambda value: ORGANISATION_KIND_LABELS.get(str(value), str(value)),
+        "audit_action_label": lambda value: AUDIT_ACTION_LABELS.get(str(value), str(value)),
     }
     app.state.ui = UI(TEMPLATE_PACKAGES, NAVIGATION, settings.timezone, label_filters)
     app.state.metrics = CollectorRegistry()
