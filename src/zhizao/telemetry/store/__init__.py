@@ -1,0 +1,1 @@
+"""Telemetry storage behind one interface (``base.TelemetryStore``), with SQLite and PostgreSQL backends."""
