@@ -1,0 +1,1 @@
+"""Protocol connectors: one folder per protocol with the same file names; decoding in pure, fixture-tested modules."""
