@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World, bearer
+from tests.telemetry.builders import build_plant
 from tests.web.routes import OPERATIONS, Operation
 from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
 from zhizao.web.pages import PUBLIC_PATHS
@@ -31,11 +32,44 @@ def _other_users_token(world: World, client: TestClient) -> tuple[Account, dict[
     return world.user(Role.ENTERPRISE, owner.organisation_id), {"token_id": response.json()["id"]}
 
 
+def _plant_of_another_enterprise(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
+    plant = build_plant(world)
+    params = {
+        "node_id": plant.line_id,
+        "equipment_id": plant.equipment_id,
+        "device_id": plant.device_id,
+        "signal_id": plant.signal_id,
+    }
+    return world.user(Role.ENTERPRISE), params
+
+
+PLANT_ROUTES = [
+    ("GET", "/api/assets/nodes/{node_id}"),
+    ("PATCH", "/api/assets/nodes/{node_id}"),
+    ("DELETE", "/api/assets/nodes/{node_id}"),
+    ("GET", "/api/equipment/{equipment_id}"),
+    ("PATCH", "/api/equipment/{equipment_id}"),
+    ("DELETE", "/api/equipment/{equipment_id}"),
+    ("GET", "/api/equipment/{equipment_id}/latest"),
+    ("GET", "/api/devices/{device_id}"),
+    ("PATCH", "/api/devices/{device_id}"),
+    ("POST", "/api/devices/{device_id}/credentials"),
+    ("GET", "/api/signals/{signal_id}"),
+    ("PATCH", "/api/signals/{signal_id}"),
+    ("GET", "/api/signals/{signal_id}/raw"),
+    ("GET", "/api/signals/{signal_id}/series"),
+    ("GET", "/api/signals/{signal_id}/export"),
+]
+
 # (method, path) → how to get a caller of tenant B and the path parameters of a resource of tenant A.
 TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     ("GET", "/api/organisations/{organisation_id}"): _other_enterprise_organisation,
     ("DELETE", "/api/me/tokens/{token_id}"): _other_users_token,
+    **dict.fromkeys(PLANT_ROUTES, _plant_of_another_enterprise),
 }
+
+# Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.
+REQUIRED_QUERY = {"start": "2026-11-28T00:00:00+08:00", "end": "2026-11-29T00:00:00+08:00"}
 
 PROTECTED = [op for op in OPERATIONS if op.path not in PUBLIC_PATHS]
 ROLE_LIMITED = [op for op in PROTECTED if op.allowed_roles is not None]
@@ -79,7 +113,11 @@ def test_another_tenants_id_gets_404(client: TestClient, world: World, op: Opera
     assert case is not None, f"register a tenant case for {op.id} in TENANT_CASES"
     caller, params = case(world, client)
     response = client.request(
-        op.method, op.url(**params), headers=bearer(client, caller), json={} if op.has_body else None
+        op.method,
+        op.url(**params),
+        params=REQUIRED_QUERY,
+        headers=bearer(client, caller),
+        json={} if op.has_body else None,
     )
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"

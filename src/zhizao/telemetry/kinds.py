@@ -25,6 +25,14 @@ PARENT_LEVEL: dict[NodeLevel, NodeLevel | None] = {
 }
 
 
+LEVEL_LABELS: dict[str, str] = {
+    NodeLevel.SITE: N_("Site"),
+    NodeLevel.AREA: N_("Workshop"),
+    NodeLevel.LINE: N_("Line"),
+    NodeLevel.CELL: N_("Cell"),
+}
+
+
 class EquipmentType(StrEnum):
     CNC_MACHINE_TOOL = "cnc_machine_tool"
     INDUSTRIAL_ROBOT = "industrial_robot"

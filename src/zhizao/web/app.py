@@ -18,6 +18,12 @@ from zhizao.accounts import pages as accounts_pages
 from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from zhizao.db.engine import Database, create_database
 from zhizao.settings import Settings
+from zhizao.telemetry import api as telemetry_api
+from zhizao.telemetry import api_data as telemetry_data
+from zhizao.telemetry import pages as telemetry_pages
+from zhizao.telemetry.audit_labels import ACTION_LABELS as TELEMETRY_ACTIONS
+from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS
+from zhizao.telemetry.store.factory import open_store
 from zhizao.ui.csrf import CSRFMiddleware
 from zhizao.ui.templating import UI
 from zhizao.web import pages as shell_pages
@@ -27,11 +33,11 @@ from zhizao.web.middleware import BodyLimitMiddleware, LocaleMiddleware, Metrics
 SESSION_COOKIE = "zhizao_session"
 
 # Each context contributes its JSON routes, its pages, its templates package and its navigation entries.
-API_ROUTERS = (accounts_api.router,)
-PAGE_ROUTERS = (shell_pages.router, accounts_pages.router)
-TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.ui")
-NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV)
-AUDIT_ACTION_LABELS = {**accounts_audit.ACTION_LABELS}
+API_ROUTERS = (accounts_api.router, telemetry_api.router, telemetry_data.router)
+PAGE_ROUTERS = (shell_pages.router, accounts_pages.router, telemetry_pages.router)
+TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.telemetry", "zhizao.ui")
+NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV, *telemetry_pages.NAV)
+AUDIT_ACTION_LABELS = {**accounts_audit.ACTION_LABELS, **TELEMETRY_ACTIONS}
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -42,6 +48,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        app.state.telemetry_store.close()
         if owns_database:
             db.dispose()
 
@@ -60,9 +67,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         "role_label": lambda value: ROLE_LABELS.get(str(value), str(value)),
         "org_kind_label": lambda value: ORGANISATION_KIND_LABELS.get(str(value), str(value)),
         "audit_action_label": lambda value: AUDIT_ACTION_LABELS.get(str(value), str(value)),
+        "equipment_type_label": lambda value: EQUIPMENT_TYPE_LABELS.get(str(value), str(value)),
     }
     app.state.ui = UI(TEMPLATE_PACKAGES, NAVIGATION, settings.timezone, label_filters)
     app.state.metrics = CollectorRegistry()
+    app.state.telemetry_store = open_store(db)
 
     for router in (*API_ROUTERS, *PAGE_ROUTERS):
         app.include_router(router)
