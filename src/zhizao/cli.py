@@ -28,6 +28,7 @@ from zhizao.db.engine import Database, create_database
 from zhizao.demo import seed_all
 from zhizao.errors import ZhizaoError, plain_message
 from zhizao.settings import Settings, ensure_safe_to_serve, load_settings
+from zhizao.simulator.cli import simulate_app
 from zhizao.web.app import create_app
 
 app = typer.Typer(help="zhizao 智造 — smart-factory programme platform.", no_args_is_help=True)
@@ -37,6 +38,7 @@ orgs_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(simulate_app, name="simulate")
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
 out = Console(highlight=False, soft_wrap=True)
