@@ -6,9 +6,10 @@ from zhizao.accounts import demo as accounts_demo
 from zhizao.db.engine import Database
 from zhizao.seeding import Seeder, SeedReport
 from zhizao.settings import Settings
+from zhizao.simulator import seed as factory_demo
 
 # Later contexts append theirs: telemetry's virtual factory, programme data, …
-SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed,)
+SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed, factory_demo.seed)
 
 
 def seed_all(database: Database, settings: Settings) -> list[SeedReport]:

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         default=None, description="When set, /metrics requires 'Authorization: Bearer <token>'."
     )
     log_level: str = "INFO"
+    mqtt_url: str = Field(
+        default="mqtt://127.0.0.1:1883",
+        description="Broker of the ingest workers: mqtt://[user[:password]@]host[:port] (mqtts:// for TLS).",
+    )
 
     @field_validator("database_url")
     @classmethod

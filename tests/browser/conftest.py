@@ -88,7 +88,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             pytest.fail("the uvicorn server thread did not stop")
 
 
-@pytest.fixture(scope="session")
+# Module scope: the sync API keeps an event loop running in this thread until it stops, which would break
+# every asyncio test run after it.
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

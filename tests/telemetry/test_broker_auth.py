@@ -30,6 +30,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import select, update
 
 from tests.conftest import World
+from tests.requirements import mosquitto_binary
 from zhizao.accounts.credentials import hash_api_token
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
@@ -409,10 +410,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def mosquitto_binary() -> str | None:
-    return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
-
-
 async def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
     for _ in range(100):
         if process.poll() is not None:
@@ -432,8 +429,6 @@ async def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) 
 async def running_mosquitto(database: Database, tenancy: Tenancy, directory: Path) -> AsyncIterator[int]:
     """A Mosquitto process on a free port, set up as operations would: generated config, password file and ACL."""
     binary = mosquitto_binary()
-    if binary is None:
-        pytest.skip("mosquitto is not installed")
     password_file, acl_file, persistence = directory / "passwd", directory / "acl", directory / "persistence"
     persistence.mkdir()
     passwords = ""

@@ -1,4 +1,4 @@
-"""``zhizao simulate``: run the virtual factory and publish it as MQTT JSON.
+"""``zhizao simulate``: run the virtual factory and publish it as MQTT JSON or as Sparkplug B.
 
 Registered by the root CLI as ``app.add_typer(simulate_app, name="simulate")``. A mistake in the options is
 one line ``error: <option>: <reason>`` on stderr and exit code 2; a broker that cannot be reached or refuses
@@ -8,6 +8,11 @@ Time: the run starts at ``--start`` (default: now − ``--history-hours``). The 
 the broker takes it (or at ``--rate``); then the run follows the wall clock at ``--speed`` for ``--duration``
 seconds (default: until Ctrl-C), never ahead of it — so ``--start`` in the past with ``--speed 60`` replays
 the past at 60× until it reaches the present, then carries on in real time.
+
+Protocol: ``--protocol mqtt_json`` (default) publishes ``{topic-prefix}/{enterprise-id}/{machine}/data``, QoS 1;
+``--protocol sparkplug`` publishes Sparkplug B with group ``{enterprise-id}``, one edge node per line and each
+machine a device of it (see :mod:`zhizao.simulator.sparkplug`), births and data at QoS 1 so that the history
+loses nothing. ``--device-tokens`` and ``--topic-prefix`` are MQTT JSON's only.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +43,15 @@ from zhizao.simulator.mqtt_json import (
     run_realtime,
 )
 from zhizao.simulator.payload import DEFAULT_TOPIC_PREFIX
+from zhizao.simulator.sparkplug import SparkplugPublisher
+from zhizao.simulator.sparkplug import publish_history as publish_sparkplug_history
+from zhizao.simulator.sparkplug import run_realtime as run_sparkplug_realtime
 
 HOUR_MS = 3_600_000
+PROTOCOLS = ("mqtt_json", "sparkplug")
+SPARKPLUG_QOS = 1  # the specification's QoS 0 could lose part of a fast history backfill
+
+Publisher = MqttJsonPublisher | SparkplugPublisher
 
 simulate_app = typer.Typer(help="Virtual factory: publish simulated machine data over MQTT.")
 
@@ -128,10 +141,15 @@ def simulate(
     ] = None,
     mqtt_version: Annotated[str, typer.Option(help="MQTT protocol version: 3.1.1 or 5.")] = "3.1.1",
     batch_size: Annotated[int, typer.Option(help="Samples per message.")] = 100,
-    topic_prefix: Annotated[str, typer.Option(help="Topic prefix.")] = DEFAULT_TOPIC_PREFIX,
+    topic_prefix: Annotated[str, typer.Option(help="Topic prefix (MQTT JSON).")] = DEFAULT_TOPIC_PREFIX,
+    protocol: Annotated[
+        str, typer.Option(help="mqtt_json, or sparkplug: Sparkplug B, one edge node per line, group = enterprise id.")
+    ] = "mqtt_json",
 ) -> None:
-    """Simulate a factory (deterministic from --seed) and publish its data as MQTT JSON, QoS 1."""
+    """Simulate a factory (deterministic from --seed) and publish its data as MQTT JSON or Sparkplug B, QoS 1."""
     try:
+        if protocol not in PROTOCOLS:
+            raise _UsageError("protocol", "must be mqtt_json or sparkplug")
         if enterprise_id is None:
             raise _UsageError("enterprise-id", "required: the enterprise the data belongs to")
         if enterprise_id < 1:
@@ -146,6 +164,11 @@ def simulate(
             raise _UsageError("rate", "must be positive")
         if not topic_prefix or any(c in topic_prefix for c in "+#") or topic_prefix.endswith("/"):
             raise _UsageError("topic-prefix", "must be non-empty, without + or #, not ending in /")
+        if protocol == "sparkplug":
+            if device_tokens is not None:
+                raise _UsageError("device-tokens", "only with --protocol mqtt_json")
+            if topic_prefix != DEFAULT_TOPIC_PREFIX:
+                raise _UsageError("topic-prefix", "only with --protocol mqtt_json (Sparkplug topics are spBv1.0/…)")
         try:
             version = MqttVersion(mqtt_version)
         except ValueError:
@@ -169,17 +192,31 @@ def simulate(
 
     run = FactoryRun(spec, seed=seed, start_ms=plan.start_ms)
     signals = sum(len(device.signals) for device in run.devices)
-    publisher = MqttJsonPublisher(
-        broker_url,
-        enterprise_id=enterprise_id,
-        client_id=client_id,
-        username=username,
-        password=password,
-        device_tokens=tokens,
-        version=version,
-        batch_size=batch_size,
-        topic_prefix=topic_prefix,
-    )
+    publisher: Publisher
+    if protocol == "sparkplug":
+        publisher = SparkplugPublisher(
+            broker_url,
+            enterprise_id=enterprise_id,
+            devices=run.devices,
+            client_id=client_id,
+            username=username,
+            password=password,
+            version=version,
+            batch_size=batch_size,
+            qos=SPARKPLUG_QOS,
+        )
+    else:
+        publisher = MqttJsonPublisher(
+            broker_url,
+            enterprise_id=enterprise_id,
+            client_id=client_id,
+            username=username,
+            password=password,
+            device_tokens=tokens,
+            version=version,
+            batch_size=batch_size,
+            topic_prefix=topic_prefix,
+        )
     out.print(f"simulating {len(run.devices)} devices, {signals} signals, seed {seed}, to {broker_url}", markup=False)
     try:
         asyncio.run(_publish(run, publisher, plan, speed=speed, rate=rate))
@@ -191,15 +228,34 @@ def simulate(
     _summary(publisher.stats, len(run.devices), signals)
 
 
-async def _publish(
-    run: FactoryRun, publisher: MqttJsonPublisher, plan: _Plan, *, speed: float, rate: float | None
+async def _history(
+    run: FactoryRun,
+    publisher: Publisher,
+    *,
+    until_ms: int,
+    rate: float | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
+    if isinstance(publisher, SparkplugPublisher):
+        await publish_sparkplug_history(run, publisher, until_ms=until_ms, rate=rate, progress=progress)
+    else:
+        await publish_history(run, publisher, until_ms=until_ms, rate=rate, progress=progress)
+
+
+async def _realtime(run: FactoryRun, publisher: Publisher, *, speed: float, duration_s: float | None) -> None:
+    if isinstance(publisher, SparkplugPublisher):
+        await run_sparkplug_realtime(run, publisher, speed=speed, duration_s=duration_s, clock=_now_ms)
+    else:
+        await run_realtime(run, publisher, speed=speed, duration_s=duration_s, clock=_now_ms)
+
+
+async def _publish(run: FactoryRun, publisher: Publisher, plan: _Plan, *, speed: float, rate: float | None) -> None:
     async with publisher:
         if plan.history_until_ms > run.now_ms:
             total = plan.history_until_ms - run.now_ms
             with Progress(console=err, transient=True) as progress:
                 task = progress.add_task("history", total=total)
-                await publish_history(
+                await _history(
                     run,
                     publisher,
                     until_ms=plan.history_until_ms,
@@ -207,9 +263,9 @@ async def _publish(
                     progress=lambda now: progress.update(task, completed=total - (plan.history_until_ms - now)),
                 )
         if plan.catch_up and plan.duration_s != 0:
-            await publish_history(run, publisher, until_ms=max(run.now_ms, _now_ms()))
+            await _history(run, publisher, until_ms=max(run.now_ms, _now_ms()))
         if plan.duration_s != 0:
-            await run_realtime(run, publisher, speed=speed, duration_s=plan.duration_s, clock=_now_ms)
+            await _realtime(run, publisher, speed=speed, duration_s=plan.duration_s)
 
 
 def _summary(stats: PublishStats, devices: int, signals: int) -> None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from zhizao.accounts.deps import SessionDep, require_role
 from zhizao.accounts.principal import Principal
 from zhizao.fields import IdPath, IdQuery
-from zhizao.telemetry import assets, devices, excel
+from zhizao.telemetry import assets, devices, excel, retention
 from zhizao.telemetry.kinds import EquipmentType
 from zhizao.telemetry.models import AssetNode, Device, Equipment, Signal
 from zhizao.telemetry.schemas import (
@@ -22,6 +22,8 @@ from zhizao.telemetry.schemas import (
     EquipmentCreate,
     EquipmentRead,
     EquipmentUpdate,
+    IngestPolicyRead,
+    IngestPolicyUpdate,
     NodeCreate,
     NodeRead,
     NodeUpdate,
@@ -194,3 +196,16 @@ def import_assets(
 def import_template(principal: Writer) -> Response:
     headers = {"Content-Disposition": 'attachment; filename="zhizao-asset-import.xlsx"'}
     return Response(excel.template_workbook(), media_type=XLSX, headers=headers)
+
+
+@router.get("/ingest-policy")
+def read_ingest_policy(principal: Reader, session: SessionDep, enterprise_id: IdQuery = None) -> IngestPolicyRead:
+    """Auto-registration of unknown devices and signals, and data retention, of one enterprise."""
+    return retention.read_policy(session, principal, enterprise_id)
+
+
+@router.put("/ingest-policy")
+def update_ingest_policy(
+    data: IngestPolicyUpdate, principal: Writer, session: SessionDep, enterprise_id: IdQuery = None
+) -> IngestPolicyRead:
+    return retention.update_policy(session, principal, enterprise_id, data)

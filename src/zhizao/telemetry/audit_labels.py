@@ -15,4 +15,5 @@ ACTION_LABELS: dict[str, str] = {
     "device.issue_credential": N_("Issued device credential"),
     "signal.create": N_("Created data point"),
     "signal.update": N_("Changed data point"),
+    "ingest_policy.update": N_("Changed ingest and retention policy"),
 }

@@ -159,3 +159,18 @@ class AssetSummary(BaseModel):
     robots: int
     devices: int
     signals: int
+
+
+class IngestPolicyRead(_Read):
+    enterprise_id: int
+    auto_register: bool
+    raw_retention_days: int
+    event_retention_days: int
+    rollup_retention_days: int
+
+
+class IngestPolicyUpdate(_Strict):
+    auto_register: bool | None = Field(default=None, description="Register unknown devices and signals on first sight.")
+    raw_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    event_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    rollup_retention_days: int | None = Field(default=None, ge=1, le=36500)

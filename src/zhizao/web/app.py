@@ -20,6 +20,7 @@ from zhizao.db.engine import Database, create_database
 from zhizao.settings import Settings
 from zhizao.telemetry import api as telemetry_api
 from zhizao.telemetry import api_data as telemetry_data
+from zhizao.telemetry import api_ingest
 from zhizao.telemetry import pages as telemetry_pages
 from zhizao.telemetry.audit_labels import ACTION_LABELS as TELEMETRY_ACTIONS
 from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS
@@ -33,7 +34,7 @@ from zhizao.web.middleware import BodyLimitMiddleware, LocaleMiddleware, Metrics
 SESSION_COOKIE = "zhizao_session"
 
 # Each context contributes its JSON routes, its pages, its templates package and its navigation entries.
-API_ROUTERS = (accounts_api.router, telemetry_api.router, telemetry_data.router)
+API_ROUTERS = (accounts_api.router, telemetry_api.router, telemetry_data.router, api_ingest.router)
 PAGE_ROUTERS = (shell_pages.router, accounts_pages.router, telemetry_pages.router)
 TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.telemetry", "zhizao.ui")
 NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV, *telemetry_pages.NAV)

@@ -32,7 +32,18 @@ router = APIRouter(include_in_schema=False)
 NAV = (NavItem(i18n.N_("Home"), "/", order=0),)
 
 # Public routes: reachable without signing in (the route-walking test reads this list).
-PUBLIC_PATHS = frozenset({"/login", "/logout", "/lang/{locale}", "/healthz", "/metrics", "/api/auth/token"})
+# The HTTP ingest endpoint authenticates devices by their own token, not users.
+PUBLIC_PATHS = frozenset(
+    {
+        "/login",
+        "/logout",
+        "/lang/{locale}",
+        "/healthz",
+        "/metrics",
+        "/api/auth/token",
+        "/api/ingest/{enterprise_id}/{device_code}",
+    }
+)
 
 
 def safe_next(target: str | None) -> str:

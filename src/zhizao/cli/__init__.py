@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
+import socket
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
-from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
@@ -24,11 +24,17 @@ from zhizao.accounts import service as accounts
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.accounts.schemas import OrganisationCreate, UserCreate
-from zhizao.db.engine import Database, create_database
+from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
+from zhizao.cli.telemetry import devices_app, telemetry_app
+from zhizao.connectors.mqtt_json import MqttJsonDecoder
+from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
 from zhizao.demo import seed_all
-from zhizao.errors import ZhizaoError, plain_message
-from zhizao.settings import Settings, ensure_safe_to_serve, load_settings
+from zhizao.runtime import DemoOptions, run_demo
+from zhizao.settings import Settings, ensure_safe_to_serve
 from zhizao.simulator.cli import simulate_app
+from zhizao.telemetry.ingest.decoding import Decoder
+from zhizao.telemetry.ingest.metrics import IngestStatus
+from zhizao.telemetry.ingest.worker import run_worker
 from zhizao.web.app import create_app
 
 app = typer.Typer(help="zhizao 智造 — smart-factory programme platform.", no_args_is_help=True)
@@ -39,83 +45,18 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(telemetry_app, name="telemetry")
+app.add_typer(devices_app, name="devices")
+
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-# API field names as the CLI's options call them.
-OPTION_NAMES = {"organisation_id": "organisation"}
-
-
-def _say(message: str) -> None:
-    out.print(message, markup=False)
-
-
-def _error(field: str, message: str) -> None:
-    err.print(Text("error: ", style="red") + Text(f"{field}: {message}" if field else message))
-
-
-T = TypeVar("T")
-
-DataDir = Annotated[Path | None, typer.Option(help="Data directory (ZHIZAO_DATA_DIR).")]
-DatabaseUrl = Annotated[str | None, typer.Option(help="SQLAlchemy URL (ZHIZAO_DATABASE_URL).")]
-
-
-def _settings(data_dir: Path | None = None, database_url: str | None = None, **extra: object) -> Settings:
-    overrides: dict[str, object] = {key: value for key, value in extra.items() if value is not None}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    if database_url is not None:
-        overrides["database_url"] = database_url
-    try:
-        return load_settings(**overrides)
-    except ValidationError as exc:
-        raise _fail_validation(exc) from exc
-
-
-def _fail_validation(exc: ValidationError) -> typer.Exit:
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "input"
-        _error(OPTION_NAMES.get(field, field), plain_message(str(error["msg"])))
-    raise typer.Exit(2)
-
-
-def _guarded(action: Callable[[], T]) -> T:
-    """Run an action; a user's mistake becomes one clear line on stderr and exit code 2, not a traceback."""
-    try:
-        return action()
-    except ValidationError as exc:
-        raise _fail_validation(exc) from exc
-    except ZhizaoError as exc:
-        for problem in exc.fields:
-            field = problem.field.removeprefix("body.")
-            _error(OPTION_NAMES.get(field, field), problem.message)
-        if not exc.fields:
-            _error("", exc.message)
-        raise typer.Exit(2) from exc
-
-
-@contextmanager
-def _database(settings: Settings, *, migrated: bool = True) -> Iterator[Database]:
-    """The configured database; with ``migrated``, refuse one whose schema is not at the newest revision."""
-    database = create_database(settings)
-    try:
-        if migrated and not migrations.is_current(database.engine):
-            _error("database", "the schema is not up to date; run `zhizao db upgrade` first")
-            raise typer.Exit(2)
-        yield database
-    finally:
-        database.dispose()
-
-
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Create or migrate the schema to the newest revision."""
-    settings = _settings(data_dir, database_url)
-    with _database(settings, migrated=False) as database:
+    settings = settings_from(data_dir, database_url)
+    with open_database(settings, migrated=False) as database:
         migrations.upgrade(database.engine)
-    _say(f"database at {database.engine.url.render_as_string(hide_password=True)} is up to date")
+    say(f"database at {database.engine.url.render_as_string(hide_password=True)} is up to date")
 
 
 @orgs_app.command("create")
@@ -128,16 +69,16 @@ def orgs_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Register an organisation."""
-    settings = _settings(data_dir, database_url)
-    with _database(settings) as database, database.session() as session:
-        org = _guarded(
+    settings = settings_from(data_dir, database_url)
+    with open_database(settings) as database, database.session() as session:
+        org = guarded(
             lambda: accounts.create_organisation(
                 session,
                 None,
                 OrganisationCreate(name=name, kind=kind, credit_code=credit_code, district=district),
             )
         )
-    _say(f"created organisation {org.id}: {org.name} ({org.kind.value})")
+    say(f"created organisation {org.id}: {org.name} ({org.kind.value})")
 
 
 @users_app.command("create")
@@ -155,10 +96,10 @@ def users_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a user (prompts for the password unless --password is given)."""
-    settings = _settings(data_dir, database_url)
-    with _database(settings) as database, database.session() as session:
+    settings = settings_from(data_dir, database_url)
+    with open_database(settings) as database, database.session() as session:
         organisation_id = _resolve_organisation(session, organisation)
-        user = _guarded(
+        user = guarded(
             lambda: accounts.create_user(
                 session,
                 None,
@@ -172,7 +113,7 @@ def users_create(
                 ),
             )
         )
-    _say(f"created user {user.id}: {user.username} ({user.role.value})")
+    say(f"created user {user.id}: {user.username} ({user.role.value})")
 
 
 def _resolve_organisation(session: Session, value: str | None) -> int | None:
@@ -182,7 +123,7 @@ def _resolve_organisation(session: Session, value: str | None) -> int | None:
     found = session.scalar(select(Organisation.id).where(column == (int(value) if value.isdigit() else value)))
     session.rollback()
     if found is None:
-        _error("organisation", f"no organisation {value!r}")
+        error("organisation", f"no organisation {value!r}")
         raise typer.Exit(2)
     return found
 
@@ -194,6 +135,62 @@ def _serve(settings: Settings, announce: str) -> None:
 
 
 @app.command()
+def ingest(
+    mqtt_url: Annotated[str | None, typer.Option(help="Broker (ZHIZAO_MQTT_URL), with the service account.")] = None,
+    shared_group: Annotated[
+        str | None, typer.Option(help="MQTT 5 shared-subscription group; workers in one group split the load.")
+    ] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="Stable per worker: its persistent session survives restarts.")
+    ] = None,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve Prometheus metrics on this port.")] = None,
+    sparkplug: Annotated[
+        bool,
+        typer.Option(
+            "--sparkplug",
+            help="Also ingest Sparkplug B (never through a shared subscription: enable on exactly one worker).",
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run an ingest worker: MQTT JSON (and Sparkplug B) → validation → telemetry store, at-least-once.
+
+    SIGTERM or Ctrl+C drains: what was taken is committed and acknowledged before the worker exits."""
+    settings = settings_from(data_dir, database_url, mqtt_url=mqtt_url)
+    with open_database(settings):
+        pass  # refuses an unmigrated database before connecting to the broker
+    worker_id = client_id or f"zhizao-ingest-{socket.gethostname()}"
+    say(f"ingest worker {worker_id} consuming from {_redacted(settings.mqtt_url)}")
+    decoders: list[Decoder] = [MqttJsonDecoder(), *([SparkplugDecoder()] if sparkplug else [])]
+
+    async def until_signalled() -> IngestStatus:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        return await run_worker(
+            settings,
+            settings.mqtt_url,
+            shared_group,
+            worker_id,
+            stop=stop,
+            metrics_port=metrics_port,
+            decoders=decoders,
+        )
+
+    status = asyncio.run(until_signalled())
+    say(f"stopped: {status.samples_stored} samples stored, {status.dead_letters} dead letters")
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (ZHIZAO_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (ZHIZAO_PORT).")] = None,
@@ -201,9 +198,9 @@ def serve(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Migrate the database, then serve the web UI and API."""
-    settings = _settings(data_dir, database_url, host=host, port=port)
-    _guarded(lambda: ensure_safe_to_serve(settings))
-    with _database(settings, migrated=False) as database:
+    settings = settings_from(data_dir, database_url, host=host, port=port)
+    guarded(lambda: ensure_safe_to_serve(settings))
+    with open_database(settings, migrated=False) as database:
         migrations.upgrade(database.engine)
     _serve(settings, f"zhizao serving on http://{settings.host}:{settings.port}")
 
@@ -213,17 +210,22 @@ def demo(
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     data_dir: Annotated[Path | None, typer.Option(help="Use this (empty) directory instead of a new one.")] = None,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the demo database, then exit.")] = False,
+    mqtt_port: Annotated[int, typer.Option(help="Port of the embedded MQTT broker.", min=1, max=65535)] = 18830,
+    history_hours: Annotated[
+        float, typer.Option(help="Hours of simulated history to back-fill first.", min=0, max=48)
+    ] = 2.0,
 ) -> None:
-    """Run the platform with demo data: a fresh SQLite database, one login per role, on http://127.0.0.1."""
+    """Run the platform with demo data: a fresh SQLite database, one login per role, an embedded MQTT broker and
+    a virtual factory whose data is ingested live, on http://127.0.0.1."""
     directory = data_dir or Path(tempfile.mkdtemp(prefix="zhizao-demo-"))
     if directory.exists() and any(directory.iterdir()):
-        _error("data-dir", f"{directory} is not empty; the demo starts from a fresh directory")
+        error("data-dir", f"{directory} is not empty; the demo starts from a fresh directory")
         raise typer.Exit(2)
-    settings = _settings(directory, None, demo=True, secure_cookies=False, host="127.0.0.1", port=port)
-    with _database(settings, migrated=False) as database:
+    settings = settings_from(directory, None, demo=True, secure_cookies=False, host="127.0.0.1", port=port)
+    with open_database(settings, migrated=False) as database:
         migrations.upgrade(database.engine)
         reports = seed_all(database, settings)
-    _say(f"demo data in {directory}")
+    say(f"demo data in {directory}")
     for report in reports:
         table = Table(*report.headers, title=report.title)
         for row in report.rows:
@@ -231,11 +233,17 @@ def demo(
         out.print(table)
     if no_serve:
         return
-    _serve(settings, f"zhizao demo is running at http://127.0.0.1:{port} (Ctrl+C stops)")
+    options = DemoOptions(mqtt_port=mqtt_port, history_hours=history_hours)
+    out.print(Text(f"zhizao demo is running at http://127.0.0.1:{port} (Ctrl+C stops)", style="bold green"))
+    say(f"virtual factory publishing to the embedded MQTT broker at mqtt://127.0.0.1:{mqtt_port}")
+    with open_database(settings, migrated=False) as database:
+        asyncio.run(run_demo(settings, database, options))
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("amqtt", "transitions"):  # the embedded broker logs every packet at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         app()
     except KeyboardInterrupt:

@@ -1,0 +1,150 @@
+"""MQTT JSON payloads → readings and rejections. Pure; the same code serves MQTT and ``POST /api/ingest``."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from zhizao.telemetry.ingest.decoding import DecodedMessage, DeviceRef, Reading, Rejection, Value
+from zhizao.telemetry.ingest.validation import check_signal_name, check_ts_window, check_value
+from zhizao.telemetry.kinds import RejectReason
+from zhizao.telemetry.timeutil import to_us
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+MAX_SAMPLES = 10_000
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,12}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+)
+
+
+class _Bad(Exception):
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def decode_payload(device: DeviceRef, payload: bytes, received_at_us: int) -> DecodedMessage:
+    """Decode one message of ``device``. Never raises for bad input: what is wrong comes back as rejections."""
+    try:
+        return _decode(device, payload, received_at_us)
+    except _Bad as bad:
+        return DecodedMessage(rejections=[Rejection(bad.reason, bad.detail)], enterprise_id=device.enterprise_id)
+
+
+def _decode(device: DeviceRef, payload: bytes, now_us: int) -> DecodedMessage:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise _Bad(RejectReason.OVERSIZE, f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        document = json.loads(payload.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        raise _Bad(RejectReason.MALFORMED_JSON, f"not JSON: {exc}"[:300]) from None
+    if not isinstance(document, dict):
+        raise _Bad(RejectReason.SCHEMA, f"payload must be a JSON object, not {_kind(document)}")
+    samples = document.get("samples", [])
+    values = document.get("values", {})
+    if not isinstance(samples, list):
+        raise _Bad(RejectReason.SCHEMA, "'samples' must be an array")
+    if not isinstance(values, dict):
+        raise _Bad(RejectReason.SCHEMA, "'values' must be an object")
+    if "samples" not in document and "values" not in document:
+        raise _Bad(RejectReason.SCHEMA, "payload needs 'samples' or 'ts' with 'values'")
+    if len(samples) + len(values) > MAX_SAMPLES:
+        raise _Bad(RejectReason.OVERSIZE, f"{len(samples) + len(values)} samples exceed {MAX_SAMPLES} a message")
+    message_ts = document.get("ts")  # as sent: each sample's ts is parsed (and reported) on its own
+    if message_ts is not None:
+        try:
+            parse_ts(message_ts)
+        except _Bad as bad:
+            raise _Bad(RejectReason.SCHEMA, f"ts: {bad.detail}") from None
+    elif values:
+        raise _Bad(RejectReason.SCHEMA, "'values' needs the message's 'ts'")
+
+    readings: list[Reading] = []
+    rejections: list[Rejection] = []
+    entries: list[tuple[object, object, object]] = [
+        (sample.get("signal"), sample.get("ts", message_ts), sample.get("value", _MISSING))
+        if isinstance(sample, dict)
+        else (_MISSING, None, None)
+        for sample in samples
+    ]
+    entries.extend((name, message_ts, value) for name, value in values.items())
+    for index, (name, ts, value) in enumerate(entries):
+        try:
+            readings.append(_reading(device, index, name, ts, value, now_us))
+        except _Bad as bad:
+            rejections.append(Rejection(bad.reason, bad.detail, index))
+    return DecodedMessage(readings=readings, rejections=rejections, enterprise_id=device.enterprise_id)
+
+
+_MISSING: Any = object()
+
+
+def _reading(device: DeviceRef, index: int, name: object, ts: object, value: object, now_us: int) -> Reading:
+    if name is _MISSING:
+        raise _Bad(RejectReason.SCHEMA, "a sample must be an object with 'signal', 'ts' and 'value'")
+    problem = check_signal_name(name)
+    if problem is not None:
+        raise _Bad(RejectReason.SCHEMA, problem)
+    assert isinstance(name, str)
+    if value is _MISSING:
+        raise _Bad(RejectReason.SCHEMA, f"signal {name!r}: no 'value'")
+    if ts is None:
+        raise _Bad(RejectReason.SCHEMA, f"signal {name!r}: no 'ts' in the sample or the message")
+    try:
+        ts_us = parse_ts(ts)
+    except _Bad as bad:
+        raise _Bad(bad.reason, f"signal {name!r}: {bad.detail}") from None
+    refused = check_value(value)
+    if refused is None:
+        refused = check_ts_window(ts_us, now_us)
+    if refused is not None:
+        raise _Bad(refused[0], f"signal {name!r}: {refused[1]}")
+    typed: Value = value  # type: ignore[assignment]  # check_value admitted only bool, int, float and str
+    return Reading(device, name, ts_us, typed, index)
+
+
+def parse_ts(ts: object) -> int:
+    """Integer epoch milliseconds or an RFC 3339 string with a zone → microseconds since the epoch."""
+    if isinstance(ts, bool):
+        raise _Bad(RejectReason.WRONG_TYPE, "ts must be epoch milliseconds or an RFC 3339 string")
+    if isinstance(ts, int):
+        return ts * 1000
+    if isinstance(ts, float):
+        if ts.is_integer():
+            return int(ts) * 1000
+        raise _Bad(RejectReason.WRONG_TYPE, "ts must be whole milliseconds")
+    if isinstance(ts, str):
+        return _parse_rfc3339(ts)
+    raise _Bad(RejectReason.WRONG_TYPE, "ts must be epoch milliseconds or an RFC 3339 string")
+
+
+def _parse_rfc3339(text: str) -> int:
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        raise _Bad(RejectReason.WRONG_TYPE, f"ts {text[:40]!r} is not RFC 3339 with a zone")
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    micro = int(((match.group(7) or "") + "000000")[:6])
+    try:
+        if match.group(8):
+            zone: timezone = UTC
+        else:
+            offset = timedelta(hours=int(match.group(10)), minutes=int(match.group(11)))
+            zone = timezone(-offset if match.group(9) == "-" else offset)
+        moment = datetime(year, month, day, hour, minute, second, micro, tzinfo=zone)
+    except ValueError as exc:
+        raise _Bad(RejectReason.WRONG_TYPE, f"ts {text[:40]!r}: {exc}") from None
+    return to_us(moment)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return "a number" if isinstance(value, int | float) and not isinstance(value, bool) else "a boolean"

@@ -1,0 +1,108 @@
+"""``zhizao demo`` at run time: the web app, an embedded MQTT broker, an ingest worker and the virtual factory,
+all in one process and one event loop, so the demo needs nothing installed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+import uvicorn
+from sqlalchemy import select
+
+from zhizao.accounts.auth import principal_of
+from zhizao.accounts.models import User
+from zhizao.accounts.roles import Role
+from zhizao.db.engine import Database
+from zhizao.settings import Settings
+from zhizao.simulator.model import FactoryRun
+from zhizao.simulator.mqtt_json import MqttJsonPublisher, publish_history, run_realtime
+from zhizao.simulator.mqtt_json import MqttVersion as PublisherVersion
+from zhizao.simulator.seed import demo_enterprise_id, demo_factory
+from zhizao.telemetry import devices
+from zhizao.telemetry.broker_auth import SERVICE_USERNAME, DatabaseBrokerAuth
+from zhizao.telemetry.embedded_broker import EmbeddedBroker
+from zhizao.telemetry.ingest.mqtt_source import MqttVersion
+from zhizao.telemetry.ingest.worker import IngestWorker, run_worker
+from zhizao.telemetry.models import Device
+from zhizao.web.app import create_app
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    mqtt_port: int = 18830
+    history_hours: float = 2.0
+    history_rate: float = 20_000.0  # points/s while back-filling, so the web UI stays responsive
+    seed: int = 2020
+
+
+def issue_demo_tokens(database: Database, base_url: str) -> dict[str, str]:
+    """A fresh token per demo device (the simulator connects as each device, as real gateways do)."""
+    enterprise_id = demo_enterprise_id(database)
+    tokens: dict[str, str] = {}
+    with database.session() as session:
+        admin = session.scalar(select(User).where(User.role == Role.ADMIN).order_by(User.id))
+        assert admin is not None
+        actor = principal_of(admin)
+        rows = session.execute(select(Device.code, Device.id).where(Device.enterprise_id == enterprise_id)).all()
+        session.rollback()
+        for code, device_id in rows:
+            tokens[code] = devices.issue_credential(session, actor, device_id, base_url).token
+    return tokens
+
+
+async def _simulate(broker_url: str, enterprise_id: int, tokens: dict[str, str], options: DemoOptions) -> None:
+    now_ms = int(time.time() * 1000)
+    run = FactoryRun(demo_factory(), seed=options.seed, start_ms=now_ms - int(options.history_hours * 3_600_000))
+    async with MqttJsonPublisher(
+        broker_url,
+        enterprise_id=enterprise_id,
+        device_tokens=tokens,
+        version=PublisherVersion.V311,
+    ) as publisher:
+        stats = await publish_history(run, publisher, until_ms=now_ms, rate=options.history_rate)
+        logger.info("virtual factory: %s points of history published", stats.points)
+        await run_realtime(run, publisher, speed=1.0, clock=lambda: int(time.time() * 1000))
+
+
+async def run_demo(settings: Settings, database: Database, options: DemoOptions) -> None:
+    app = create_app(settings, database)
+    base_url = f"http://{settings.host}:{settings.port}"
+    tokens = issue_demo_tokens(database, base_url)
+    enterprise_id = demo_enterprise_id(database)
+    service_password = secrets.token_urlsafe(24)
+    auth = DatabaseBrokerAuth(database, service_password=service_password)
+    async with EmbeddedBroker("127.0.0.1", options.mqtt_port, verify=auth.verify, may=auth.may) as broker:
+        stop = asyncio.Event()
+
+        def attach(worker: IngestWorker) -> None:
+            app.state.ingest_worker = worker
+
+        worker = asyncio.create_task(
+            run_worker(
+                settings,
+                f"mqtt://{SERVICE_USERNAME}:{service_password}@127.0.0.1:{broker.port}",
+                None,
+                "zhizao-demo-ingest",
+                stop=stop,
+                mqtt_version=MqttVersion.V311,
+                on_started=attach,
+            )
+        )
+        simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+        )
+        try:
+            await server.serve()
+        finally:
+            simulator.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await simulator
+            stop.set()
+            await worker

@@ -1,0 +1,119 @@
+"""A decoded message → points, texts and dead letters, with devices and signals resolved by the registry.
+
+Shared by the MQTT pipeline and ``POST /api/ingest``, so both store the same things for the same input.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from zhizao.telemetry.ingest.decoding import DecodedMessage, DeviceRef, Reading, Rejection, Value
+from zhizao.telemetry.ingest.validation import dead_letters
+from zhizao.telemetry.kinds import Protocol, RejectReason
+from zhizao.telemetry.registry import KnownDevice, KnownSignal, Refused, Registry, accepts
+from zhizao.telemetry.store.base import DeadLetterRow, Point, TextPoint
+
+
+@dataclass(slots=True)
+class Assembled:
+    """One message's share of a batch."""
+
+    points: list[Point] = field(default_factory=list)
+    texts: list[TextPoint] = field(default_factory=list)
+    dead_letters: list[DeadLetterRow] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    device_ids: set[int] = field(default_factory=set)
+    newest_ts_us: int | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.points) + len(self.texts) + len(self.dead_letters)
+
+
+class Assembler:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    def assemble(
+        self,
+        decoded: DecodedMessage,
+        *,
+        source: Protocol,
+        topic: str | None,
+        payload: bytes,
+        received_at: datetime,
+    ) -> Assembled:
+        out = Assembled(rejections=list(decoded.rejections))
+        by_device: dict[DeviceRef, list[Reading]] = defaultdict(list)
+        for reading in decoded.readings:
+            by_device[reading.device].append(reading)
+        for ref, readings in by_device.items():
+            device = self.registry.device(ref, source)
+            if isinstance(device, Refused):
+                # One rejection for the device, not one per sample: the message is refused as a whole.
+                out.rejections.append(Rejection(device.reason, device.detail))
+                continue
+            self._resolve(device, readings, out)
+        if out.rejections:
+            enterprise_id = decoded.enterprise_id
+            if enterprise_id is not None and self.registry.tenant(enterprise_id) is None:
+                enterprise_id = None  # the dead letter's tenant must exist (a foreign key)
+            out.dead_letters = dead_letters(
+                out.rejections,
+                source=source.value,
+                received_at=received_at,
+                topic=topic,
+                enterprise_id=enterprise_id,
+                payload=payload,
+            )
+        return out
+
+    def _resolve(self, device: KnownDevice, readings: Sequence[Reading], out: Assembled) -> None:
+        first_values: dict[str, Value] = {}
+        for reading in readings:
+            first_values.setdefault(reading.signal, reading.value)
+        signals = self.registry.signals(device, first_values)
+        for reading in readings:
+            signal = signals[reading.signal]
+            if isinstance(signal, Refused):
+                out.rejections.append(Rejection(signal.reason, signal.detail, reading.position))
+                continue
+            if not accepts(signal, reading.value):
+                out.rejections.append(_wrong_type(signal, reading))
+                continue
+            if signal.is_text:
+                assert isinstance(reading.value, str)
+                out.texts.append(TextPoint(signal.id, reading.ts_us, reading.value))
+            else:
+                out.points.append(Point(signal.id, reading.ts_us, float(reading.value)))
+            if out.newest_ts_us is None or reading.ts_us > out.newest_ts_us:
+                out.newest_ts_us = reading.ts_us
+            out.device_ids.add(device.id)
+
+
+def _wrong_type(signal: KnownSignal, reading: Reading) -> Rejection:
+    sent = "text" if isinstance(reading.value, str) else "a number"
+    detail = f"signal {signal.name!r} is {signal.data_type.value}; got {sent}"
+    return Rejection(RejectReason.WRONG_TYPE, detail, reading.position)
+
+
+def dedupe(points: Sequence[Point], texts: Sequence[TextPoint]) -> tuple[list[Point], list[TextPoint], int]:
+    """Each (signal, ts) once, the first one winning (as it would against stored samples); and how many repeated."""
+    seen: set[tuple[int, int]] = set()
+    unique_points = []
+    for point in points:
+        key = (point.signal_id, point.ts_us)
+        if key not in seen:
+            seen.add(key)
+            unique_points.append(point)
+    seen.clear()
+    unique_texts = []
+    for text_point in texts:
+        key = (text_point.signal_id, text_point.ts_us)
+        if key not in seen:
+            seen.add(key)
+            unique_texts.append(text_point)
+    return unique_points, unique_texts, len(points) - len(unique_points) + len(texts) - len(unique_texts)

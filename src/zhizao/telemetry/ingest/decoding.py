@@ -1,0 +1,86 @@
+"""What a protocol decoder hands to the pipeline, and the ``Decoder`` protocol every connector implements.
+
+A decoder is pure: bytes and a topic in, a ``DecodedMessage`` out; it never raises for bad input (bad input is a
+``Rejection``). MQTT JSON (``zhizao.connectors.mqtt_json``) and Sparkplug B plug in side by side: the pipeline picks
+the decoder whose topic filter matches the message's topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+from zhizao.telemetry.kinds import DataType, RejectReason
+from zhizao.telemetry.kinds import Protocol as SourceProtocol
+
+Value = bool | int | float | str
+
+
+class DeviceRef(NamedTuple):
+    """A device as a message names it: the tenant and the device's code (unique within the tenant)."""
+
+    enterprise_id: int
+    device_code: str
+
+
+class Reading(NamedTuple):
+    """One sample as decoded, before its signal is resolved to an id."""
+
+    device: DeviceRef
+    signal: str
+    ts_us: int
+    value: Value
+    position: int | None = None  # index of the sample in the message, reported back to HTTP callers
+    data_type: DataType | None = None  # a hint from typed protocols (Sparkplug); inferred from the value if None
+
+
+class Rejection(NamedTuple):
+    """A part of a message (``position`` set) or the whole of it (``position`` None) that is not stored."""
+
+    reason: RejectReason
+    detail: str
+    position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A message a decoder wants published (e.g. a Sparkplug rebirth request)."""
+
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedMessage:
+    readings: Sequence[Reading] = ()
+    rejections: Sequence[Rejection] = ()
+    commands_to_publish: Sequence[OutboundMessage] = ()
+    # The tenant the message claims to come from, when the topic names one; kept with its dead letters.
+    enterprise_id: int | None = None
+
+    @property
+    def rejected_whole(self) -> bool:
+        return any(rejection.position is None for rejection in self.rejections) and not self.readings
+
+
+class Decoder(Protocol):
+    """A protocol's decoder. ``topic_filters`` are MQTT filters (without any ``$share/`` prefix). A worker calls
+    ``decode`` from one thread, in the order messages arrive, so a stateful decoder (Sparkplug's host, which tracks
+    births and sequence numbers) needs no lock; it must not raise for bad input."""
+
+    @property
+    def source(self) -> SourceProtocol:
+        """Recorded as the dead letters' ``source`` and used as the protocol of auto-registered devices."""
+
+    @property
+    def topic_filters(self) -> Sequence[str]: ...
+
+    @property
+    def shareable(self) -> bool:
+        """Whether several workers may split this decoder's messages through a shared subscription. False for a
+        decoder that needs every message of a source, in order (Sparkplug's sequence numbers)."""
+
+    def decode(self, topic: str, payload: bytes, received_at_us: int) -> DecodedMessage: ...
