@@ -157,3 +157,17 @@ def test_anonymous_admin_page_redirects_to_login(page: Any, live_server: LiveSer
     expect(page).to_have_url(url_is(live_server, "/login?next=/admin/users"))
     assert path_of(page) == "/login?next=/admin/users"
     expect(page.locator("input[name=next]")).to_have_value("/admin/users")
+
+
+@pytest.mark.browser
+def test_enterprise_sees_its_plant_and_the_equipment_page_goes_live(page: Any, live_server: LiveServer) -> None:
+    page.goto(live_server.url("/login"))
+    sign_in(page, "enterprise", "zhizao-enterprise-demo")
+    page.goto(live_server.url("/assets"))
+    expect(page.locator("#robot-count")).to_have_text("4")
+    page.get_by_role("link", name="缸体加工线").click()
+    expect(page.locator("#line-states .tile")).to_have_count(6)
+    page.locator("#line-states .tile").first.click()
+    # The page opens a server-sent-events stream; its first event flips the status from 连接中… to 实时.
+    expect(page.locator("#live-status")).to_have_text("实时", timeout=10_000)
+    expect(page.locator("#history canvas")).to_have_count(1)
