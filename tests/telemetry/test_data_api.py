@@ -148,3 +148,45 @@ def test_live_stream_sends_latest_values(app: FastAPI, client: TestClient, world
                 break
     assert lines[0] == "event: latest"
     assert f'"{plant.signal_id}": {{"ts": ' in lines[-1]
+
+
+def test_enterprise_manages_equipment_devices_and_credentials_from_the_pages(client: TestClient, world: World) -> None:
+    import re
+
+    plant = build_plant(world)
+    owner = world.user(Role.ENTERPRISE, plant.enterprise_id)
+    _sign_in(client, owner.username, owner.password)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/assets").text)
+    assert csrf
+    token = csrf.group(1)
+    bad = client.post(
+        "/assets/equipment", data={"code": "bad code", "name": "x", "equipment_type": "press", "csrf_token": token}
+    )
+    assert bad.status_code == 422
+    created = client.post(
+        "/assets/equipment",
+        data={"code": "L1-PR-01", "name": "压力机 1 号", "equipment_type": "press", "node_id": str(plant.line_id),
+              "csrf_token": token},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert created.status_code == 303
+    page = created.headers["location"]
+    equipment_id = int(page.split("/")[2])
+    device = client.post(
+        f"/equipment/{equipment_id}/devices",
+        data={"code": "L1-PR-01", "name": "压力机网关", "protocol": "mqtt_json", "csrf_token": token},
+    )
+    assert device.status_code == 200 and "L1-PR-01" in device.text
+    device_id = int(re.search(r'action="/devices/(\d+)/credential"', device.text).group(1))  # type: ignore[union-attr]
+    credential = client.post(f"/devices/{device_id}/credential", data={"csrf_token": token})
+    assert re.search(r'class="secret">zzd_', credential.text)
+    signal = client.post(
+        f"/devices/{device_id}/signals",
+        data={"name": "tonnage_kn", "unit": "kN", "kind": "measurement", "data_type": "float", "csrf_token": token},
+    )
+    assert "tonnage_kn" in signal.text
+    other = world.user(Role.ENTERPRISE)
+    client.cookies.clear()
+    _sign_in(client, other.username, other.password)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/assets").text).group(1)  # type: ignore[union-attr]
+    assert client.post(f"/devices/{device_id}/credential", data={"csrf_token": token}).status_code == 404

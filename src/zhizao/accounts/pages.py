@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
-from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from zhizao.accounts import audit, auth, service
@@ -22,8 +20,8 @@ from zhizao.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
-from zhizao.errors import Conflict, FieldProblem, InputError, plain_message
 from zhizao.fields import IdPath, NoNul, Offset, TextQuery
+from zhizao.ui.forms import attempt, optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -41,24 +39,6 @@ T = TypeVar("T")
 
 OptionalText = Annotated[str | None, Form(max_length=300), NoNul]
 Text = Annotated[str, Form(max_length=300), NoNul]
-
-
-def _optional_int(value: str | None) -> int | None:
-    """A form's optional number: blank is None; anything else is left for the schema to judge."""
-    if value is None or not value.strip():
-        return None
-    return int(value) if value.strip().isdigit() else -1
-
-
-def _attempt(action: Callable[[], T]) -> tuple[T | None, list[FieldProblem]]:
-    """Run a form's action; turn what the user got wrong into messages for the form instead of an error page."""
-    try:
-        return action(), []
-    except ValidationError as exc:
-        problems = [FieldProblem(".".join(str(p) for p in e["loc"]), plain_message(e["msg"])) for e in exc.errors()]
-        return None, problems
-    except (InputError, Conflict) as exc:
-        return None, exc.fields or [FieldProblem("", exc.message)]
 
 
 def _choices() -> dict[str, Any]:
@@ -115,7 +95,7 @@ def create_user_page(
     email: OptionalText = None,
 ) -> Response:
     form = {"username": username, "display_name": display_name, "role": role, "email": email or ""}
-    user, problems = _attempt(
+    user, problems = attempt(
         lambda: service.create_user(
             session,
             principal,
@@ -124,7 +104,7 @@ def create_user_page(
                 display_name=display_name,
                 password=password,
                 role=role,
-                organisation_id=_optional_int(organisation_id),
+                organisation_id=optional_int(organisation_id),
                 email=email or None,
             ),
         )
@@ -171,11 +151,11 @@ def update_user_page(
     data = {
         "display_name": display_name,
         "role": role,
-        "organisation_id": _optional_int(organisation_id),
+        "organisation_id": optional_int(organisation_id),
         "email": email or None,
         "is_active": is_active == "on",
     }
-    updated, problems = _attempt(
+    updated, problems = attempt(
         lambda: service.update_user(session, principal, user_id, UserUpdate.model_validate(data))
     )
     session.rollback()
@@ -187,7 +167,7 @@ def update_user_page(
 def reset_password_page(
     request: Request, user_id: IdPath, principal: AdminUser, session: SessionDep, new_password: Text
 ) -> Response:
-    _, problems = _attempt(lambda: service.reset_password(session, principal, user_id, new_password))
+    _, problems = attempt(lambda: service.reset_password(session, principal, user_id, new_password))
     session.rollback()
     notice = None if problems else N_("Password reset. The user is signed out everywhere.")
     return _user_detail(request, session, principal, user_id, problems=problems, notice=notice)
@@ -228,7 +208,7 @@ def create_organisation_page(
 ) -> Response:
     form = {"name": name, "kind": kind, "credit_code": credit_code or "", "district": district or ""}
     data = {"name": name, "kind": kind, "credit_code": credit_code or None, "district": district or None}
-    created, problems = _attempt(
+    created, problems = attempt(
         lambda: service.create_organisation(session, principal, OrganisationCreate.model_validate(data))
     )
     if created is None:
@@ -271,7 +251,7 @@ def update_organisation_page(
         "district": district or None,
         "is_active": is_active == "on",
     }
-    updated, problems = _attempt(
+    updated, problems = attempt(
         lambda: service.update_organisation(
             session, principal, organisation_id, OrganisationUpdate.model_validate(data)
         )
@@ -316,7 +296,7 @@ def account_page(request: Request, principal: CurrentUser, session: SessionDep) 
 def change_password_page(
     request: Request, principal: CurrentUser, session: SessionDep, current_password: Text, new_password: Text
 ) -> Response:
-    _, problems = _attempt(
+    _, problems = attempt(
         lambda: service.change_own_password(
             session, principal, PasswordChange(current_password=current_password, new_password=new_password)
         )
@@ -337,8 +317,8 @@ def create_token_page(
     name: Text,
     expires_in_days: OptionalText = None,
 ) -> Response:
-    data = {"name": name, "expires_in_days": _optional_int(expires_in_days)}
-    created, problems = _attempt(lambda: auth.create_api_token(session, principal, ApiTokenCreate.model_validate(data)))
+    data = {"name": name, "expires_in_days": optional_int(expires_in_days)}
+    created, problems = attempt(lambda: auth.create_api_token(session, principal, ApiTokenCreate.model_validate(data)))
     session.rollback()
     new_token = created[1] if created else None
     return _account_page(request, session, principal, problems=problems, new_token=new_token)

@@ -17,7 +17,7 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem, InputError
 from zhizao.fields import IdPath, IdQuery
-from zhizao.telemetry import assets, devices, excel
+from zhizao.telemetry import assets, excel
 from zhizao.telemetry.api import Reader, Writer
 from zhizao.telemetry.api_data import StoreDep
 from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS, LEVEL_LABELS, NodeLevel
@@ -61,10 +61,10 @@ def _tree(nodes: list[AssetNode], equipment: list[Equipment]) -> list[dict[str, 
 
 @router.get("/assets")
 def assets_page(request: Request, principal: Reader, session: SessionDep, enterprise_id: IdQuery = None) -> Response:
-    return _assets_view(request, principal, session, enterprise_id)
+    return assets_view(request, principal, session, enterprise_id)
 
 
-def _assets_view(
+def assets_view(
     request: Request, principal: Principal, session: Session, enterprise_id: int | None, **extra: Any
 ) -> Response:
     nodes = list(assets.list_nodes(session, principal, enterprise_id))
@@ -77,6 +77,7 @@ def _assets_view(
         "level_labels": LEVEL_LABELS,
         "enterprise_id": enterprise_id,
         "can_write": principal.role in (Role.ADMIN, Role.ENTERPRISE),
+        "lines": [node for node in nodes if node.level == NodeLevel.LINE],
         "problems": [],
         "imported": None,
         **extra,
@@ -98,18 +99,10 @@ def import_page(
     except InputError as exc:
         session.rollback()
         problems = exc.fields or []
-        return _assets_view(
+        return assets_view(
             request, principal, session, target, problems=problems or [FieldProblem("file", exc.message)]
         )
-    return _assets_view(request, principal, session, target, imported=result)
-
-
-@router.get("/equipment/{equipment_id}/view")
-def equipment_page(request: Request, equipment_id: IdPath, principal: Reader, session: SessionDep) -> Response:
-    equipment = get_scoped(session, principal, Equipment, equipment_id, "equipment")
-    signals = devices.list_signals(session, principal, equipment_id=equipment.id)
-    context = {"equipment": equipment, "signals": signals, "type_labels": EQUIPMENT_TYPE_LABELS}
-    return render(request, "telemetry/equipment.html", context)
+    return assets_view(request, principal, session, target, imported=result)
 
 
 def _latest_payload(store: TelemetryStore, signals: list[Signal]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from zhizao.telemetry import api as telemetry_api
 from zhizao.telemetry import api_data as telemetry_data
 from zhizao.telemetry import api_ingest
 from zhizao.telemetry import pages as telemetry_pages
+from zhizao.telemetry import pages_manage as telemetry_manage
 from zhizao.telemetry.audit_labels import ACTION_LABELS as TELEMETRY_ACTIONS
 from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS
 from zhizao.telemetry.store.factory import open_store
@@ -35,7 +36,7 @@ SESSION_COOKIE = "zhizao_session"
 
 # Each context contributes its JSON routes, its pages, its templates package and its navigation entries.
 API_ROUTERS = (accounts_api.router, telemetry_api.router, telemetry_data.router, api_ingest.router)
-PAGE_ROUTERS = (shell_pages.router, accounts_pages.router, telemetry_pages.router)
+PAGE_ROUTERS = (shell_pages.router, accounts_pages.router, telemetry_pages.router, telemetry_manage.router)
 TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.telemetry", "zhizao.ui")
 NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV, *telemetry_pages.NAV)
 AUDIT_ACTION_LABELS = {**accounts_audit.ACTION_LABELS, **TELEMETRY_ACTIONS}

@@ -1,0 +1,30 @@
+"""HTML form handling shared by every context's pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from zhizao.errors import Conflict, FieldProblem, InputError, plain_message
+
+T = TypeVar("T")
+
+
+def attempt(action: Callable[[], T]) -> tuple[T | None, list[FieldProblem]]:
+    """Run a form's action; turn what the user got wrong into messages for the form instead of an error page."""
+    try:
+        return action(), []
+    except ValidationError as exc:
+        problems = [FieldProblem(".".join(str(p) for p in e["loc"]), plain_message(e["msg"])) for e in exc.errors()]
+        return None, problems
+    except (InputError, Conflict) as exc:
+        return None, exc.fields or [FieldProblem("", exc.message)]
+
+
+def optional_int(value: str | None) -> int | None:
+    """A form's optional number: blank is None; anything else is left for the schema to judge (-1 if not digits)."""
+    if value is None or not value.strip():
+        return None
+    return int(value) if value.strip().isdigit() else -1
