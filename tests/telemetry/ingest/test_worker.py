@@ -106,3 +106,44 @@ def test_only_shareable_decoders_use_the_shared_group(database: Database) -> Non
         decoders=[MqttJsonDecoder(), SparkplugDecoder()],
     )
     assert worker.source.subscriptions == ["$share/zhizao/zhizao/v1/+/+/data", *TOPIC_FILTERS]
+
+
+@pytest.mark.asyncio
+async def test_a_sparkplug_worker_announces_its_state_as_primary_host(
+    database: Database, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """Sparkplug 3.0: the primary host publishes a retained STATE birth, leaves an offline will, and says goodbye."""
+    import json
+
+    import aiomqtt
+
+    from zhizao.connectors.mqtt_json import MqttJsonDecoder
+    from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
+
+    settings = load_settings(
+        data_dir=tmp_path, secret_key=TEST_SECRET, database_url=database.engine.url.render_as_string(False)
+    )
+    stop = asyncio.Event()
+    ready = asyncio.Event()
+    decoders = [MqttJsonDecoder(), SparkplugDecoder()]
+    task = asyncio.create_task(
+        run_worker(settings, mosquitto.url, None, "sparkplug-host", stop=stop, decoders=decoders,
+                   on_started=lambda worker: ready.set())
+    )  # fmt: skip
+
+    async def retained_state() -> dict[str, object]:
+        async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="state-reader") as client:
+            await client.subscribe("spBv1.0/STATE/zhizao", qos=1)
+            message = await anext(client.messages)
+            return dict(json.loads(bytes(message.payload)))  # type: ignore[arg-type]
+
+    try:
+        await asyncio.wait_for(ready.wait(), 10)
+        # Retained, or published live right after the worker subscribes: either way the first message we get.
+        online = await asyncio.wait_for(retained_state(), 10)
+        assert online["online"] is True and isinstance(online["timestamp"], int)
+    finally:
+        stop.set()
+        await task
+    offline = await asyncio.wait_for(retained_state(), 5)
+    assert offline == {"online": False, "timestamp": online["timestamp"]}

@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from zhizao.connectors.sparkplug.codec import SparkplugDataType
+from zhizao.connectors.sparkplug.codec import Publish, SparkplugDataType
 from zhizao.connectors.sparkplug.errors import SparkplugRejected
 from zhizao.connectors.sparkplug.host import HostOutcome, SparkplugHost
 from zhizao.connectors.sparkplug.topics import NAMESPACE, EdgeTopic, MessageType, parse_topic
@@ -135,6 +135,15 @@ class SparkplugDecoder:
     def topic_filters(self) -> Sequence[str]:
         return TOPIC_FILTERS
 
+    def session_messages(self, timestamp_ms: int) -> tuple[OutboundMessage, OutboundMessage]:
+        """The host's STATE will and birth (retained, QoS 1), so edge nodes know whether it is online."""
+        will, birth = self.host.connect(timestamp_ms)
+        return _outbound(will), _outbound(birth)
+
+    def farewell(self) -> OutboundMessage | None:
+        message = self.host.disconnect()
+        return None if message is None else _outbound(message)
+
     def decode(self, topic: str, payload: bytes, received_at_us: int) -> DecodedMessage:
         try:
             parsed = parse_topic(topic)
@@ -155,7 +164,7 @@ def _decoded(topic: EdgeTopic, enterprise_id: int, outcome: HostOutcome, now_us:
         Rejection(r.reason, r.detail if r.metric is None else f"metric {r.metric!r}: {r.detail}")
         for r in outcome.rejections
     ]
-    commands = [OutboundMessage(c.topic, c.payload, qos=c.qos, retain=c.retain) for c in outcome.commands]
+    commands = [_outbound(command) for command in outcome.commands]
     kept = [r for r in outcome.readings if r.value is not None and not r.is_transient]
     readings: list[Reading] = []
     code = device_code_of(topic)
@@ -179,3 +188,7 @@ def _decoded(topic: EdgeTopic, enterprise_id: int, outcome: HostOutcome, now_us:
             continue
         readings.append(Reading(device, name, ts_us, value, data_type=data_type_of(reading.datatype)))
     return DecodedMessage(tuple(readings), tuple(rejections), tuple(commands), enterprise_id)
+
+
+def _outbound(message: Publish) -> OutboundMessage:
+    return OutboundMessage(message.topic, message.payload, qos=message.qos, retain=message.retain)

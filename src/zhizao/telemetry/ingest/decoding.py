@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from zhizao.telemetry.kinds import DataType, RejectReason
 from zhizao.telemetry.kinds import Protocol as SourceProtocol
@@ -84,3 +84,14 @@ class Decoder(Protocol):
         decoder that needs every message of a source, in order (Sparkplug's sequence numbers)."""
 
     def decode(self, topic: str, payload: bytes, received_at_us: int) -> DecodedMessage: ...
+
+
+@runtime_checkable
+class SessionAware(Protocol):
+    """A decoder with a presence of its own on the broker (a Sparkplug primary host's STATE)."""
+
+    def session_messages(self, timestamp_ms: int) -> tuple[OutboundMessage, OutboundMessage]:
+        """(will, birth) of a new MQTT session."""
+
+    def farewell(self) -> OutboundMessage | None:
+        """What to publish before a deliberate disconnect."""

@@ -101,7 +101,11 @@ class MqttSource:
         reconnect_min_s: int = 1,
         reconnect_max_s: int = 30,
         version: MqttVersion = MqttVersion.V5,
+        will: OutboundMessage | None = None,
+        births: Sequence[OutboundMessage] = (),
     ) -> None:
+        """``will`` is registered with the broker; ``births`` are published after every (re)subscription (a
+        Sparkplug primary host's STATE birth and will, for example)."""
         if not client_id:
             raise ConfigurationError("an ingest worker needs a stable client id (its session is kept by it)")
         self.endpoint = endpoint
@@ -135,6 +139,9 @@ class MqttSource:
             client.username_pw_set(endpoint.username, endpoint.password)
         if endpoint.tls:
             client.tls_set_context(ssl.create_default_context())
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        self._births = list(births)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
@@ -164,9 +171,12 @@ class MqttSource:
     def wait_subscribed(self, timeout: float) -> bool:
         return self._subscribed.wait(timeout)
 
-    def stop(self) -> None:
+    def stop(self, farewells: Sequence[OutboundMessage] = ()) -> None:
         """Disconnect, keeping the session (the broker keeps what is not acknowledged), and end paho's thread.
-        Acknowledgements already queued are sent before the DISCONNECT."""
+        Acknowledgements already queued, and ``farewells``, are sent before the DISCONNECT."""
+        for message in farewells:
+            if self._connected:
+                self._client.publish(message.topic, message.payload, qos=message.qos, retain=message.retain)
         with self._lock:
             self._connected = False
         self._client.disconnect()
@@ -210,6 +220,8 @@ class MqttSource:
         if failed:
             logger.error("broker refused the subscription %s: %s", self.subscriptions, ", ".join(failed))
             return
+        for birth in self._births:
+            self.publish(birth)
         self._subscribed.set()
 
     def _on_disconnect(

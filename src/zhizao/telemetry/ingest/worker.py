@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +20,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
 from zhizao.db.engine import Database, create_database
 from zhizao.settings import Settings
-from zhizao.telemetry.ingest.decoding import Decoder, OutboundMessage
+from zhizao.telemetry.ingest.decoding import Decoder, OutboundMessage, SessionAware
 from zhizao.telemetry.ingest.metrics import IngestMetrics, IngestStatus
 from zhizao.telemetry.ingest.mqtt_source import MqttEndpoint, MqttSource, MqttVersion, subscription_for
 from zhizao.telemetry.ingest.pipeline import IngestPipeline, PipelineConfig
@@ -54,6 +55,11 @@ class IngestWorker:
         self.registry = Registry(database)
         decoders = list(decoders) if decoders is not None else [MqttJsonDecoder()]
         self.pipeline = IngestPipeline(store, self.registry, decoders, self.metrics, self.config, publish=self._publish)
+        # A Sparkplug primary host announces itself: STATE will and birth (at most one session-aware decoder).
+        self._session_aware = [d for d in decoders if isinstance(d, SessionAware)]
+        will, birth = (None, None)
+        if self._session_aware:
+            will, birth = self._session_aware[0].session_messages(int(time.time() * 1000))
         self.source = MqttSource(
             MqttEndpoint.parse(mqtt_url),
             client_id,
@@ -68,6 +74,8 @@ class IngestWorker:
             receive_maximum=receive_maximum or min(self.config.queue_messages, 65_535),
             reconnect_max_s=reconnect_max_s,
             version=mqtt_version,
+            will=will,
+            births=[birth] if birth is not None else [],
         )
 
     def _publish(self, message: OutboundMessage) -> None:
@@ -81,7 +89,8 @@ class IngestWorker:
         """Commit and acknowledge what was taken, then disconnect keeping the session. False when the store could
         not take everything within ``timeout`` (that part stays unacknowledged and is redelivered)."""
         drained = self.pipeline.close(timeout)
-        self.source.stop()
+        farewells = [message for d in self._session_aware if (message := d.farewell()) is not None]
+        self.source.stop(farewells)
         if not drained:
             logger.warning("stopped with messages not committed; the broker will deliver them again")
         return drained
