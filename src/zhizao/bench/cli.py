@@ -1,0 +1,318 @@
+"""``zhizao bench``: the benchmark commands. They print figures and ratios; they never fail on a missed target."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from zhizao.bench import infra, report
+from zhizao.bench.infra import BenchError
+from zhizao.bench.ingest import IngestOptions, IngestResult, run_ingest
+from zhizao.bench.query import TARGET_S, QueryOptions, QueryResult, run_query
+
+bench_app = typer.Typer(
+    help="Benchmarks: measured figures and the ceilings they are compared with, side by side in one run.",
+    no_args_is_help=True,
+)
+
+# The targets of the data-acquisition capability, on a 2-core machine.
+PG_SUSTAINED_TARGET = 200_000
+PG_LAG_P99_TARGET_S = 1.0
+PG_RATIO_TARGET = 0.40
+SQLITE_RATIO_TARGET = 0.80
+WIDE = 160  # columns of a table that is not printed to a terminal
+
+
+class Backend(StrEnum):
+    POSTGRESQL = "postgresql"
+    SQLITE = "sqlite"
+    BOTH = "both"
+
+    def selected(self) -> list[str]:
+        return ["postgresql", "sqlite"] if self is Backend.BOTH else [self.value]
+
+
+BackendOption = Annotated[Backend, typer.Option(help="Store to measure.")]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        help="PostgreSQL server to create the throwaway database on (dropped afterwards). Default: "
+        "ZHIZAO_BENCH_DATABASE_URL, else postgres@127.0.0.1:5432 if it answers, else an embedded server."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON line per result on stdout (tables: stderr).")]
+QuietOption = Annotated[
+    float,
+    typer.Option(help="First wait up to this many seconds for the 1-minute load average to fall below 1.", min=0),
+]
+
+
+def _consoles(as_json: bool) -> tuple[Console, Console]:
+    """(where tables go, where JSON goes). Tables written to a file or a pipe are not squeezed into 80 columns."""
+    stdout = Console(highlight=False, soft_wrap=True)
+    tables = Console(stderr=True, highlight=False) if as_json else Console(highlight=False)
+    if not tables.is_terminal:
+        tables.width = max(tables.width, WIDE)
+    return tables, stdout
+
+
+@contextlib.contextmanager
+def _progress(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _wait_for_quiet(console: Console, seconds: float) -> None:
+    if seconds <= 0:
+        return
+    deadline = time.monotonic() + seconds
+    load = infra.load_average()
+    while load is not None and load >= 1.0 and time.monotonic() < deadline:
+        console.print(f"waiting for a quiet machine: load average {load:.2f}", style="dim")
+        time.sleep(min(15.0, max(0.0, deadline - time.monotonic())))
+        load = infra.load_average()
+
+
+def _check(ok: bool | None) -> Text:
+    if ok is None:
+        return Text("–")
+    return Text("met", style="green") if ok else Text("not met", style="red")
+
+
+def _fail(console: Console, error: BenchError) -> typer.Exit:
+    console.print(Text("error: ", style="red") + Text(error.message))
+    return typer.Exit(2)
+
+
+# -- ingest ----------------------------------------------------------------------------------------------------------
+
+
+def ingest_table(result: IngestResult) -> Table:
+    per_point = {name: seconds / result.points * 1e6 for name, seconds in result.cpu_s.items()}
+    cpu = ", ".join(f"{name} {seconds:.1f} s ({per_point[name]:.1f} µs/pt)" for name, seconds in result.cpu_s.items())
+    rss = ", ".join(report.mebibytes(value) for value in result.worker_peak_rss)
+    lag_p99 = result.lag_p99_s
+    rows: list[tuple[str, str | Text]] = [
+        ("database", result.database),
+        (
+            "load",
+            f"{result.points:,} points = {result.messages:,} messages × {result.batch_size}, "
+            f"{result.devices} devices × {result.signals} signals, "
+            + (f"at {result.rate_target:,.0f}/s" if result.rate_target else "flat out"),
+        ),
+        ("workers / publishers", f"{result.workers} / {result.publishers}"),
+        ("sustained (first → last commit)", report.rate(result.sustained_pps)),
+        ("from publish start", f"{report.rate(result.from_publish_pps)} ({result.duration_s:.1f} s)"),
+        ("publishers sent", report.rate(result.publish_pps)),
+        (
+            "lag p50 / p99",
+            f"{report.seconds(result.lag_p50_s)} / {report.seconds(lag_p99)}"
+            f" ({report.percent(result.lag_within_1s)} within 1 s)",
+        ),
+        (
+            "store writes",
+            f"{result.batches:,} of {result.mean_batch_points:,.0f} points on average, "
+            f"{report.seconds(result.mean_write_s)} each",
+        ),
+        ("peak RSS", f"workers {rss}; broker {report.mebibytes(result.broker_peak_rss)}"),
+        ("CPU", cpu),
+        (
+            "machine CPU busy",
+            "–"
+            if result.system_busy_s is None
+            else f"{result.system_busy_s:.1f} s over {result.duration_s:.1f} s, "
+            f"{max(0.0, result.system_busy_s - sum(result.cpu_s.values())):.1f} s of it not by the processes above "
+            f"(load average before: {'–' if result.load_before is None else f'{result.load_before:.2f}'})",
+        ),
+        ("stored / in roll-ups", f"{result.stored:,} / {result.rolled_up:,}"),
+    ]
+    if result.ceiling_pps is not None:
+        rows += [
+            ("ceiling", f"{report.rate(result.ceiling_pps)}: {result.ceiling_method}"),
+            ("ceiling, one transaction", report.rate(result.ceiling_single_pps)),
+            ("ratio", report.percent(result.ratio)),
+        ]
+    if result.backend == "postgresql":
+        rows += [
+            (f"target ≥ {PG_SUSTAINED_TARGET:,}/s sustained", _check(result.sustained_pps >= PG_SUSTAINED_TARGET)),
+            (
+                f"target lag p99 < {PG_LAG_P99_TARGET_S:.0f} s",
+                _check(None if lag_p99 is None else lag_p99 < PG_LAG_P99_TARGET_S),
+            ),
+            (
+                f"target ≥ {PG_RATIO_TARGET:.0%} of the ceiling",
+                _check(None if result.ratio is None else result.ratio >= PG_RATIO_TARGET),
+            ),
+        ]
+    else:
+        rows.append(
+            (
+                f"target ≥ {SQLITE_RATIO_TARGET:.0%} of the ceiling",
+                _check(None if result.ratio is None else result.ratio >= SQLITE_RATIO_TARGET),
+            )
+        )
+    rows += [("note", note) for note in result.notes]
+    made = Table("", "", title=f"bench ingest — {result.backend}", title_justify="left", show_header=False)
+    for label, value in rows:
+        made.add_row(label, value)
+    return made
+
+
+@bench_app.command("ingest")
+def ingest(
+    backend: BackendOption = Backend.BOTH,
+    points: Annotated[int, typer.Option(help="Samples to publish in all.", min=1)] = 3_000_000,
+    workers: Annotated[
+        int | None, typer.Option(help="Ingest worker processes (default 2 on PostgreSQL, 1 on SQLite).", min=1)
+    ] = None,
+    rate: Annotated[float | None, typer.Option(help="Target points/s over all publishers; default flat out.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Samples per MQTT message.", min=1, max=10_000)] = 100,
+    write_batch: Annotated[int, typer.Option(help="Samples per store write (the pipeline's batch).", min=1)] = 5_000,
+    batch_ms: Annotated[int, typer.Option(help="Longest time a pipeline batch stays open, in ms.", min=1)] = 200,
+    devices: Annotated[int, typer.Option(help="Devices publishing.", min=1)] = 100,
+    signals: Annotated[int, typer.Option(help="Signals per device.", min=1)] = 20,
+    publishers: Annotated[int, typer.Option(help="Publisher processes.", min=1)] = 1,
+    window: Annotated[int, typer.Option(help="Messages a publisher leaves unacknowledged at most.", min=1)] = 100,
+    mqtt_url: Annotated[
+        str | None, typer.Option(help="Use this broker instead of a Mosquitto of the benchmark's own.")
+    ] = None,
+    mqtt_persistence: Annotated[bool, typer.Option(help="Persistence of the benchmark's own Mosquitto.")] = True,
+    database_url: DatabaseUrlOption = None,
+    ceiling: Annotated[bool, typer.Option(help="Also measure the raw COPY / executemany ceiling.")] = True,
+    wait_for_quiet: QuietOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """MQTT JSON through Mosquitto into N ingest workers and the store: sustained points/s, lag p50/p99, peak
+    memory, and the raw COPY (SQLite: executemany) ceiling of the same table measured in the same run."""
+    tables, lines = _consoles(as_json)
+    for name in backend.selected():
+        options = IngestOptions(
+            backend=name,
+            points=points,
+            workers=workers,
+            devices=devices,
+            signals=signals,
+            batch_size=batch_size,
+            write_batch=write_batch,
+            batch_ms=batch_ms,
+            rate=rate,
+            publishers=publishers,
+            window=window,
+            mqtt_url=mqtt_url,
+            mqtt_persistence=mqtt_persistence,
+            database_url=database_url,
+            ceiling=ceiling,
+        )
+        _wait_for_quiet(tables, wait_for_quiet)
+        try:
+            with _progress(tables, f"ingest → {name}") as progress:
+                result = run_ingest(options, progress)
+        except BenchError as error:
+            raise _fail(tables, error) from error
+        tables.print(ingest_table(result))
+        if as_json:
+            lines.print(report.json_line("ingest", result), markup=False)
+
+
+# -- query -----------------------------------------------------------------------------------------------------------
+
+
+def query_table(result: QueryResult) -> Table:
+    made = Table(
+        "path",
+        "bucket",
+        "signals",
+        "rows",
+        "from",
+        "median",
+        "p95",
+        "min",
+        f"< {TARGET_S * 1000:.0f} ms",
+        title=f"bench query — {result.backend}",
+        caption=(
+            f"{result.database}; {result.signals} signals × {result.hours} h × 1 Hz = {result.points:,} points, "
+            f"written through store.write in {result.fill_s:.1f} s ({report.rate(result.fill_pps)}); "
+            f"{result.repeats} timed runs each after 2 warm-ups"
+        ),
+        caption_justify="left",
+        title_justify="left",
+    )
+    for timing in result.timings:
+        made.add_row(
+            "store.downsample" if timing.path == "store" else "GET …/series",
+            f"{timing.bucket_s} s",
+            str(timing.signals),
+            f"{timing.rows:,}",
+            timing.source,
+            report.seconds(timing.median_s),
+            report.seconds(timing.p95_s),
+            report.seconds(timing.min_s),
+            _check(timing.median_s < TARGET_S),
+        )
+    return made
+
+
+@bench_app.command("query")
+def query(
+    backend: BackendOption = Backend.BOTH,
+    signals: Annotated[int, typer.Option(help="Signals queried at once.", min=1)] = 100,
+    hours: Annotated[int, typer.Option(help="Hours of 1 Hz data, ending on the last whole hour.", min=1)] = 24,
+    buckets: Annotated[str, typer.Option(help="Bucket widths in seconds, comma-separated.")] = "60,300,3600",
+    repeats: Annotated[int, typer.Option(help="Timed runs of each query (after two warm-ups).", min=1)] = 20,
+    write_batch: Annotated[int, typer.Option(help="Samples per store.write while filling.", min=1)] = 100_000,
+    http: Annotated[bool, typer.Option(help="Also time GET /api/signals/{id}/series for one signal.")] = True,
+    database_url: DatabaseUrlOption = None,
+    wait_for_quiet: QuietOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """A downsampled query of 24 h of 1 Hz data for 100 signals, through the store and the HTTP API."""
+    tables, lines = _consoles(as_json)
+    try:
+        widths = tuple(int(part) for part in buckets.split(",") if part.strip())
+    except ValueError:
+        tables.print(Text("error: ", style="red") + Text("buckets: whole seconds, comma-separated"))
+        raise typer.Exit(2) from None
+    for name in backend.selected():
+        options = QueryOptions(
+            backend=name,
+            signals=signals,
+            hours=hours,
+            buckets_s=widths,
+            repeats=repeats,
+            write_batch=write_batch,
+            http=http,
+            database_url=database_url,
+        )
+        _wait_for_quiet(tables, wait_for_quiet)
+        try:
+            with _progress(tables, f"filling {name}") as progress:
+                result = run_query(options, progress)
+        except BenchError as error:
+            raise _fail(tables, error) from error
+        tables.print(query_table(result))
+        for note in result.notes:
+            tables.print(Text(f"note: {note}", style="yellow"))
+        if as_json:
+            lines.print(report.json_line("query", result), markup=False)
