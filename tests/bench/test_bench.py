@@ -123,6 +123,9 @@ def test_bad_options_are_one_line_errors() -> None:
     result = runner.invoke(bench_app, ["query", "--backend", "sqlite", "--buckets", "sixty"])
     assert result.exit_code == 2
     assert "buckets" in result.output
+    result = runner.invoke(bench_app, ["ingest", "--backend", "sqlite", "--points", "150", "--batch-size", "100"])
+    assert result.exit_code == 2
+    assert "whole number of messages" in result.output
 
 
 def test_quantiles_of_prometheus_buckets() -> None:

@@ -36,6 +36,7 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -52,6 +53,7 @@ from zhizao.bench.report import fraction_within, histogram_quantile, merge_bucke
 from zhizao.bench.seed import Tenant, seed_tenant
 from zhizao.db.engine import Database, create_database
 from zhizao.settings import load_settings
+from zhizao.telemetry.ingest.mqtt_source import MqttEndpoint
 from zhizao.telemetry.ingest.pipeline import PipelineConfig
 from zhizao.telemetry.store.base import Point
 from zhizao.telemetry.store.factory import open_store
@@ -92,7 +94,7 @@ class IngestOptions:
 
     @property
     def messages(self) -> int:
-        return -(-self.points // self.batch_size)
+        return self.points // self.batch_size
 
     def check(self) -> None:
         if self.backend not in BACKENDS:
@@ -108,12 +110,16 @@ class IngestOptions:
             raise BenchError("rate must be positive")
         if self.batch_size > 10_000:
             raise BenchError("batch-size: MQTT JSON takes at most 10,000 samples a message")
+        if self.points % self.batch_size:
+            raise BenchError(f"points must be a whole number of messages of {self.batch_size} (batch-size)")
 
 
 @dataclass(slots=True)
 class IngestResult:
     backend: str
     database: str
+    broker: str
+    machine: str
     workers: int
     publishers: int
     points: int
@@ -569,6 +575,7 @@ async def _run(
         go = time.time()
 
         first_seen: tuple[float, float] | None = None
+        nothing_yet_at = go  # the last moment nothing was seen committed
         last_progress = (time.monotonic(), 0.0)
         while True:
             scrapes = await asyncio.to_thread(_scrape_all, ports)
@@ -576,6 +583,8 @@ async def _run(
             stored = sum(scrape.stored for scrape in scrapes)
             if first_seen is None and stored > 0:
                 first_seen = (now, stored)
+            elif stored == 0:
+                nothing_yet_at = now
             if progress is not None:
                 progress(int(stored), total)
             if stored >= total:
@@ -615,7 +624,10 @@ async def _run(
     publish_end = max((event["acked_at"] for event in published), default=last_commit)
     assert first_seen is not None
     first_at, first_points = first_seen
-    sustained_span = max(last_commit - first_at, 1e-9)
+    if total > first_points and last_commit > first_at:
+        sustained = (total - first_points) / (last_commit - first_at)
+    else:  # all of it was committed between two looks: bound the span by the last look that saw nothing
+        sustained = total / max(last_commit - nothing_yet_at, 1e-3)
     lag = merge_buckets(scrape.lag for scrape in scrapes)
     stored_rows, rolled = await asyncio.to_thread(_counts, database)
     batches = sum(scrape.batches for scrape in scrapes)
@@ -632,11 +644,25 @@ async def _run(
     notes = []
     if stored_rows != total or rolled != total:
         notes.append(f"the database holds {stored_rows:,} samples and {rolled:,} in roll-ups, not {total:,}")
+    if last_commit - publish_start < 5:
+        notes.append("a short run: the rates are dominated by start-up; measure with a few million points")
+    if options.rate is not None:
+        notes.append(
+            "rate-limited: the sustained rate is what was offered; the pipeline's capacity (and a meaningful ratio "
+            "to the ceiling) is measured flat out"
+        )
     if load_before is not None and load_before >= 1.0:
         notes.append(f"the machine was busy before the run (load average {load_before:.2f})")
     return IngestResult(
         backend=options.backend,
         database=described,
+        broker=(
+            f"Mosquitto {infra.mosquitto_version(broker.binary)} of the benchmark's own, persistence "
+            f"{'on' if broker.persistence else 'off'}"
+            if broker is not None
+            else _without_credentials(mqtt)
+        ),
+        machine=infra.machine().describe(),
         workers=len(worker_children),
         publishers=len(publisher_children),
         points=total,
@@ -646,7 +672,7 @@ async def _run(
         devices=options.devices,
         signals=options.signals,
         rate_target=options.rate,
-        sustained_pps=(total - first_points) / sustained_span if total > first_points else total / sustained_span,
+        sustained_pps=sustained,
         from_publish_pps=total / max(last_commit - publish_start, 1e-9),
         publish_pps=total / max(publish_end - publish_start, 1e-9),
         duration_s=last_commit - publish_start,
@@ -670,10 +696,13 @@ async def _run(
     )
 
 
+def _without_credentials(url: str) -> str:
+    endpoint = MqttEndpoint.parse(url)
+    return f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}"
+
+
 def _timestamp(value: object) -> float:
     """An ISO 8601 time from a worker's final status as epoch seconds (now when absent)."""
-    from datetime import datetime
-
     if not isinstance(value, str):
         return time.time()
     return datetime.fromisoformat(value).timestamp()

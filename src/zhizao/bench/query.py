@@ -87,6 +87,7 @@ class QueryTiming:
 class QueryResult:
     backend: str
     database: str
+    machine: str
     signals: int
     hours: int
     points: int
@@ -248,6 +249,7 @@ def _run(
     result = QueryResult(
         backend=options.backend,
         database=described,
+        machine=infra.machine().describe(),
         signals=len(signal_ids),
         hours=options.hours,
         points=options.points,
