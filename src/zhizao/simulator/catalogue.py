@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from zhizao.simulator.states import Activity
 from zhizao.telemetry.kinds import DataType, EquipmentType, SignalKind
+from zhizao.telemetry.machinery import MODE_SIGNAL, STATE_SIGNAL
 
 Value = float | int | bool | str
 
@@ -65,8 +66,8 @@ M, S, C = SignalKind.MEASUREMENT, SignalKind.STATE, SignalKind.COUNTER
 F, INT, B = DataType.FLOAT, DataType.INT, DataType.BOOL
 
 COMMON_SIGNALS = (
-    _spec("machinery_item_state", None, S, INT, Cadence.HEARTBEAT, "OPC 40001 MachineryItemState (0–3)"),
-    _spec("operation_mode", None, S, INT, Cadence.HEARTBEAT, "OPC 40001 MachineryOperationMode (0–3)"),
+    _spec(STATE_SIGNAL, None, S, INT, Cadence.HEARTBEAT, "OPC 40001 MachineryItemState (0–3)"),
+    _spec(MODE_SIGNAL, None, S, INT, Cadence.HEARTBEAT, "OPC 40001 MachineryOperationMode (0–3)"),
     _spec("program_name", None, SignalKind.TEXT, DataType.STRING, Cadence.HEARTBEAT, "program loaded"),
     _spec("good_parts", "pcs", C, INT, Cadence.HEARTBEAT, "good parts since commissioning"),
     _spec("scrap_parts", "pcs", C, INT, Cadence.HEARTBEAT, "scrapped parts since commissioning"),

@@ -1,49 +1,16 @@
-"""Machine states (OPC 40001-1) and the ground truth a simulation run records. Pure data.
+"""Simulated activities and the ground truth a simulation run records. Pure data.
 
-The integer codes are the ``StateNumber`` properties of the states in the OPC 40001-1 (OPC UA for Machinery)
-nodeset, so a value read from a real machine's ``MachineryItemState`` / ``OperationMode`` state machine means
-the same as the simulator's:
-
-=========================  ====  ==============================================================
-MachineryItemState         code  meaning
-=========================  ====  ==============================================================
-NotAvailable                 0   switched off or in energy-saving mode (here: non-working days)
-OutOfService                 1   not functional: failed, under repair
-NotExecuting                 2   available and functional, waiting (idle, micro-stop, off shift)
-Executing                    3   actively performing an activity (producing, setting up)
-=========================  ====  ==============================================================
-
-=========================  ====  ==============================================================
-OperationMode              code  meaning
-=========================  ====  ==============================================================
-None                         0   no operation mode selected (here: outside the shifts)
-Maintenance                  1   maintenance or repair
-Setup                        2   setup, changeover to another program
-Processing                   3   value-adding production
-=========================  ====  ==============================================================
-
-Each simulator :class:`Activity` maps to exactly one (state, mode) pair, so the activity can be read back from
-the two published state signals. Production time in the OEE sense is Executing *and* Processing.
+Each simulator :class:`Activity` maps to exactly one OPC 40001 (state, mode) pair (see
+``zhizao.telemetry.machinery``), so the activity can be read back from the two published state signals.
+Production time in the OEE sense is Executing *and* Processing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
-
-class MachineryItemState(IntEnum):
-    NOT_AVAILABLE = 0
-    OUT_OF_SERVICE = 1
-    NOT_EXECUTING = 2
-    EXECUTING = 3
-
-
-class OperationMode(IntEnum):
-    NONE = 0
-    MAINTENANCE = 1
-    SETUP = 2
-    PROCESSING = 3
+from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 
 
 class Activity(StrEnum):
