@@ -5,24 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from zhizao.accounts.roles import OrganisationKind, Role
-from zhizao.db.base import Base, utcnow
-
-
-def _enum(enum_cls: type[Role] | type[OrganisationKind], name: str) -> Enum:
-    # Stored as the lowercase value, checked by a CHECK constraint rather than a PostgreSQL ENUM type,
-    # so adding a role is a plain migration on both backends.
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-    )
+from zhizao.db.base import Base, str_enum, utcnow
 
 
 class Organisation(Base):
@@ -30,7 +17,7 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    kind: Mapped[OrganisationKind] = mapped_column(str_enum(OrganisationKind, "organisation_kind", length=32))
     # 统一社会信用代码: 18 characters, unique when present.
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     district: Mapped[str | None] = mapped_column(String(40))
@@ -49,7 +36,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(255))
     # The membership: one role, acting for one organisation (the tenant whose rows the user may touch).
-    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "user_role", length=32))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
     preferred_locale: Mapped[str | None] = mapped_column(String(8))

@@ -7,22 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from zhizao.db.base import Base, utcnow
+from zhizao.db.base import Base, str_enum, utcnow
 from zhizao.telemetry.kinds import DataType, EquipmentType, NodeLevel, Protocol, SignalKind
-
-
-def _enum(enum_cls: type, name: str) -> Enum:
-    return Enum(
-        enum_cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=40,
-        values_callable=lambda members: [member.value for member in members],
-    )
 
 
 class AssetNode(Base):
@@ -34,7 +23,7 @@ class AssetNode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("asset_node.id", ondelete="RESTRICT"), index=True)
-    level: Mapped[NodeLevel] = mapped_column(_enum(NodeLevel, "asset_level"))
+    level: Mapped[NodeLevel] = mapped_column(str_enum(NodeLevel, "asset_level"))
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -51,7 +40,7 @@ class Equipment(Base):
     node_id: Mapped[int | None] = mapped_column(ForeignKey("asset_node.id", ondelete="RESTRICT"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    equipment_type: Mapped[EquipmentType] = mapped_column(_enum(EquipmentType, "equipment_type"))
+    equipment_type: Mapped[EquipmentType] = mapped_column(str_enum(EquipmentType, "equipment_type"))
     manufacturer: Mapped[str | None] = mapped_column(String(200))
     model: Mapped[str | None] = mapped_column(String(200))
     serial_number: Mapped[str | None] = mapped_column(String(100))
@@ -73,7 +62,7 @@ class Device(Base):
     # Used in MQTT topics and as the Sparkplug edge node id: letters, digits, '-' and '_'.
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    protocol: Mapped[Protocol] = mapped_column(_enum(Protocol, "device_protocol"))
+    protocol: Mapped[Protocol] = mapped_column(str_enum(Protocol, "device_protocol"))
     # The device's own credential (MQTT password / HTTP token): SHA-256 only; shown once when issued.
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -95,8 +84,8 @@ class Signal(Base):
     equipment_id: Mapped[int | None] = mapped_column(ForeignKey("equipment.id", ondelete="SET NULL"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     unit: Mapped[str | None] = mapped_column(String(32))
-    kind: Mapped[SignalKind] = mapped_column(_enum(SignalKind, "signal_kind"))
-    data_type: Mapped[DataType] = mapped_column(_enum(DataType, "signal_data_type"))
+    kind: Mapped[SignalKind] = mapped_column(str_enum(SignalKind, "signal_kind"))
+    data_type: Mapped[DataType] = mapped_column(str_enum(DataType, "signal_data_type"))
     expected_rate_hz: Mapped[float | None]
     auto_registered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
