@@ -29,16 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from zhizao.db.base import Base, str_enum, utcnow
+from zhizao.production.calendar import DowntimeKind
 from zhizao.production.totals import Totals
 from zhizao.telemetry.kinds import EquipmentType
 from zhizao.ui.i18n import N_
-
-
-class DowntimeKind(StrEnum):
-    MAINTENANCE = "maintenance"
-    BREAK = "break"
-    NO_ORDERS = "no_orders"
-    OTHER = "other"
 
 
 class LossCategory(StrEnum):

@@ -30,6 +30,11 @@ from enum import IntEnum
 
 STATE_SIGNAL = "machinery_item_state"
 MODE_SIGNAL = "operation_mode"
+PROGRAM_SIGNAL = "program_name"  # text: the NC / robot / packaging program loaded
+GOOD_COUNTER = "good_parts"  # counters since commissioning
+SCRAP_COUNTER = "scrap_parts"
+REWORK_COUNTER = "rework_parts"
+ENERGY_COUNTER = "energy_kwh"  # active energy meter reading
 
 
 class MachineryItemState(IntEnum):
