@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -35,9 +35,12 @@ _MODES = frozenset(float(code) for code in OperationMode)
 
 @dataclass(frozen=True, slots=True)
 class SyncOptions:
-    stale_after_us: int = 10 * 60_000_000  # no state sample for this long: the state is unknown
+    stale_after_us: int = 15 * 60_000_000  # no state sample for this long: the state is unknown
     horizon_us: int = 7 * DAY_US  # how far back late data is looked for on every sync
     backfill_us: int = 400 * DAY_US  # how far back a first sync goes
+
+
+DEFAULT_SYNC = SyncOptions()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +60,7 @@ def sync_equipment(
     enterprise_id: int,
     signals: ProductionSignals,
     now_us: int,
-    options: SyncOptions = SyncOptions(),
+    options: SyncOptions = DEFAULT_SYNC,
 ) -> LedgerChange | None:
     """Bring one equipment's ledger up to ``now_us``; None when it has no state signal or no data yet.
 
@@ -211,8 +214,8 @@ def _carried_reason(span: Span, carried: Sequence[_Classification]) -> _Classifi
 
 
 def affected_days(change: LedgerChange, day_of: Callable[[int], date]) -> list[date]:
-    """The local days [from_us, to_us) touches."""
-    first, last = day_of(change.from_us), day_of(change.to_us - 1)
+    """The production days [from_us, to_us) touches: from the day before (whose night shift may reach in)."""
+    first, last = day_of(change.from_us) - timedelta(days=1), day_of(change.to_us - 1)
     return [date.fromordinal(ordinal) for ordinal in range(first.toordinal(), last.toordinal() + 1)]
 
 

@@ -1,0 +1,242 @@
+"""Recompute the stored per-shift and per-day ``Totals`` and daily output of one piece of equipment.
+
+Called by the sync job for the days whose ledger or counters changed, and by the plan services when a calendar,
+planned downtime, threshold or operation changes. Production days follow the equipment's calendar: a night shift
+belongs to the day it starts on, so every evaluation reaches one day past the last day asked for.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from zhizao.production.calendar import (
+    PlannedDowntime,
+    ShiftInstance,
+    WorkCalendar,
+    expand,
+    local_date_of,
+    local_midnight_us,
+)
+from zhizao.production.counts import CountRecord
+from zhizao.production.ledger import Span
+from zhizao.production.models import (
+    TOTAL_COLUMNS,
+    BucketKind,
+    BucketTotals,
+    DailyOutput,
+    EquipmentSetting,
+    PlannedDowntimeRecord,
+    StateInterval,
+    WorkCalendarRecord,
+)
+from zhizao.production.products import ProductResolver, resolver_for
+from zhizao.production.sources import HOUR_US, ProductionSignals, counter_increments, production_signals
+from zhizao.production.timemodel import Bucketing, evaluate
+from zhizao.telemetry.machinery import MachineryItemState, OperationMode
+from zhizao.telemetry.models import Equipment
+from zhizao.telemetry.store.base import TelemetryStore
+
+DEFAULT_ZONE = "Asia/Shanghai"
+DAY_US = 24 * HOUR_US
+UNKNOWN_PRODUCT = ""  # units made while no order or program told which product
+_BUCKET_KINDS = ((Bucketing.SHIFT, BucketKind.SHIFT), (Bucketing.DAY, BucketKind.DAY))
+
+
+def calendar_of(session: Session, equipment: Equipment) -> tuple[WorkCalendar | None, int]:
+    """The equipment's calendar (None without one) and its micro-stop threshold in µs."""
+    setting = session.get(EquipmentSetting, equipment.id)
+    threshold_us = (setting.micro_stop_s if setting is not None else 120) * 1_000_000
+    if setting is None or setting.calendar_id is None:
+        return None, threshold_us
+    record = session.get(WorkCalendarRecord, setting.calendar_id)
+    return (WorkCalendar.model_validate(record.definition) if record is not None else None), threshold_us
+
+
+def day_function(session: Session, equipment: Equipment) -> Callable[[int], date]:
+    calendar, _threshold = calendar_of(session, equipment)
+    zone = ZoneInfo(calendar.timezone if calendar is not None else DEFAULT_ZONE)
+    return lambda ts_us: local_date_of(zone, ts_us)
+
+
+def _ranges(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Contiguous runs of days, first and last inclusive."""
+    ordered = sorted(set(days))
+    runs: list[tuple[date, date]] = []
+    for day in ordered:
+        if runs and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def recompute(
+    session: Session,
+    store: TelemetryStore,
+    equipment: Equipment,
+    days: Iterable[date],
+    signals: ProductionSignals | None = None,
+) -> None:
+    """Replace the stored totals and output of ``days`` (production days) for one piece of equipment."""
+    if signals is None:
+        signals = production_signals(session, [equipment.id])[equipment.id]
+    calendar, threshold_us = calendar_of(session, equipment)
+    for first, last in _ranges(days):
+        _clear(session, equipment.id, first, last)
+        if calendar is not None:
+            _compute(session, store, equipment, signals, calendar, threshold_us, first, last)
+    session.flush()
+
+
+def _clear(session: Session, equipment_id: int, first: date, last: date) -> None:
+    for table in (BucketTotals, DailyOutput):
+        session.execute(
+            delete(table).where(table.equipment_id == equipment_id, table.local_date >= first, table.local_date <= last)
+        )
+
+
+def _compute(
+    session: Session,
+    store: TelemetryStore,
+    equipment: Equipment,
+    signals: ProductionSignals,
+    calendar: WorkCalendar,
+    threshold_us: int,
+    first: date,
+    last: date,
+) -> None:
+    zone = ZoneInfo(calendar.timezone)
+    # A night shift that starts on the last day ends on the next one.
+    start_us, end_us = local_midnight_us(zone, first), local_midnight_us(zone, last + timedelta(days=2))
+    windows = expand(calendar, _downtime(session, equipment, start_us, end_us), start_us, end_us)
+    spans = _spans(session, equipment.id, start_us - DAY_US, end_us + DAY_US)
+    resolver = resolver_for(session, equipment, start_us, end_us)
+    counts = _counts(store, signals, spans, resolver, start_us, end_us)
+    for bucketing, kind in _BUCKET_KINDS:
+        per_bucket = evaluate(spans, windows, counts, resolver.pru_us, micro_stop_us=threshold_us, bucketing=bucketing)
+        for key, totals in per_bucket.items():
+            if not first <= key.day <= last:
+                continue
+            shift_start = _shift_start(windows.shifts, key.day, key.shift) if kind is BucketKind.SHIFT else None
+            session.add(
+                BucketTotals(
+                    equipment_id=equipment.id,
+                    kind=kind,
+                    start_us=shift_start if shift_start is not None else local_midnight_us(zone, key.day),
+                    enterprise_id=equipment.enterprise_id,
+                    local_date=key.day,
+                    label=key.shift or "",
+                    **{name: getattr(totals, name) for name in TOTAL_COLUMNS},
+                )
+            )
+    _store_output(session, store, equipment, signals, counts, zone, first, last)
+
+
+def _shift_start(shifts: Sequence[ShiftInstance], day: date, name: str | None) -> int | None:
+    """Where a shift bucket starts (None for a day's off-shift bucket, which starts at midnight)."""
+    for shift in shifts:
+        if shift.local_date == day and shift.name == name:
+            return shift.start_us
+    return None
+
+
+def _downtime(session: Session, equipment: Equipment, start_us: int, end_us: int) -> list[PlannedDowntime]:
+    rows = session.scalars(
+        select(PlannedDowntimeRecord).where(
+            PlannedDowntimeRecord.enterprise_id == equipment.enterprise_id,
+            or_(PlannedDowntimeRecord.equipment_id.is_(None), PlannedDowntimeRecord.equipment_id == equipment.id),
+            PlannedDowntimeRecord.end_us > start_us,
+            PlannedDowntimeRecord.start_us < end_us,
+        )
+    )
+    return [PlannedDowntime(row.start_us, row.end_us, row.kind) for row in rows]
+
+
+def _spans(session: Session, equipment_id: int, start_us: int, end_us: int) -> list[Span]:
+    rows = session.execute(
+        select(
+            StateInterval.start_us, StateInterval.end_us, StateInterval.state, StateInterval.mode, StateInterval.program
+        )
+        .where(
+            StateInterval.equipment_id == equipment_id,
+            StateInterval.end_us > start_us,
+            StateInterval.start_us < end_us,
+        )
+        .order_by(StateInterval.start_us)
+    )
+    return [
+        Span(start, end, MachineryItemState(state), OperationMode(mode), program)
+        for start, end, state, mode, program in rows
+    ]
+
+
+def _counts(
+    store: TelemetryStore,
+    signals: ProductionSignals,
+    spans: Sequence[Span],
+    resolver: ProductResolver,
+    start_us: int,
+    end_us: int,
+) -> list[CountRecord]:
+    """Per-minute increments of the good, scrap and rework counters, each with the product made then."""
+    per_minute: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for slot, signal_id in enumerate((signals.good, signals.scrap, signals.rework)):
+        for ts_us, delta in counter_increments(store, signal_id, start_us, end_us):
+            per_minute[ts_us][slot] += round(delta)
+    starts = [span.start_us for span in spans]
+    records = []
+    for ts_us in sorted(per_minute):
+        index = bisect.bisect_right(starts, ts_us) - 1
+        program = spans[index].program if index >= 0 and ts_us < spans[index].end_us else None
+        product = resolver.product_at(ts_us, program) or UNKNOWN_PRODUCT
+        good, scrap, rework = per_minute[ts_us]
+        records.append(CountRecord(ts_us, product, good, scrap, rework))
+    return records
+
+
+def _store_output(
+    session: Session,
+    store: TelemetryStore,
+    equipment: Equipment,
+    signals: ProductionSignals,
+    counts: Sequence[CountRecord],
+    zone: ZoneInfo,
+    first: date,
+    last: date,
+) -> None:
+    output: dict[tuple[date, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for record in counts:
+        day = local_date_of(zone, record.ts_us)
+        if first <= day <= last:
+            row = output[(day, record.product_code)]
+            row[0] += record.good
+            row[1] += record.scrap
+            row[2] += record.rework
+    energy: dict[date, float] = defaultdict(float)
+    start_us, end_us = local_midnight_us(zone, first), local_midnight_us(zone, last + timedelta(days=1))
+    for ts_us, delta in counter_increments(store, signals.energy, start_us, end_us, step_us=HOUR_US):
+        energy[local_date_of(zone, ts_us)] += delta
+    for day in energy:
+        output.setdefault((day, UNKNOWN_PRODUCT), [0, 0, 0])
+    for (day, product), (good, scrap, rework) in output.items():
+        kwh = Decimal(str(round(energy.get(day, 0.0), 3))) if product == UNKNOWN_PRODUCT else Decimal(0)
+        session.add(
+            DailyOutput(
+                equipment_id=equipment.id,
+                local_date=day,
+                product_code=product,
+                enterprise_id=equipment.enterprise_id,
+                good=good,
+                scrap=scrap,
+                rework=rework,
+                energy_kwh=kwh,
+            )
+        )
