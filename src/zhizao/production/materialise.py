@@ -116,7 +116,7 @@ def _compute(
     zone = ZoneInfo(calendar.timezone)
     # A night shift that starts on the last day ends on the next one.
     start_us, end_us = local_midnight_us(zone, first), local_midnight_us(zone, last + timedelta(days=2))
-    windows = expand(calendar, _downtime(session, equipment, start_us, end_us), start_us, end_us)
+    windows = expand(calendar, planned_downtime(session, equipment, start_us, end_us), start_us, end_us)
     spans = _spans(session, equipment.id, start_us - DAY_US, end_us + DAY_US)
     resolver = resolver_for(session, equipment, start_us, end_us)
     counts = _counts(store, signals, spans, resolver, start_us, end_us)
@@ -148,7 +148,7 @@ def _shift_start(shifts: Sequence[ShiftInstance], day: date, name: str | None) -
     return None
 
 
-def _downtime(session: Session, equipment: Equipment, start_us: int, end_us: int) -> list[PlannedDowntime]:
+def planned_downtime(session: Session, equipment: Equipment, start_us: int, end_us: int) -> list[PlannedDowntime]:
     rows = session.scalars(
         select(PlannedDowntimeRecord).where(
             PlannedDowntimeRecord.enterprise_id == equipment.enterprise_id,
