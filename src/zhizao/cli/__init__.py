@@ -25,6 +25,7 @@ from zhizao.accounts.models import Organisation
 from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.accounts.schemas import OrganisationCreate, UserCreate
 from zhizao.bench.cli import bench_app
+from zhizao.cli.assessment import assessment_app
 from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
 from zhizao.cli.telemetry import devices_app, telemetry_app
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
@@ -49,6 +50,7 @@ app.add_typer(simulate_app, name="simulate")
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(devices_app, name="devices")
 app.add_typer(bench_app, name="bench")
+app.add_typer(assessment_app, name="assessment")
 
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
