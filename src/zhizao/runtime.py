@@ -17,6 +17,7 @@ from zhizao.accounts.auth import principal_of
 from zhizao.accounts.models import User
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
+from zhizao.production import jobs
 from zhizao.settings import Settings
 from zhizao.simulator.model import FactoryRun
 from zhizao.simulator.mqtt_json import MqttJsonPublisher, publish_history, run_realtime
@@ -39,6 +40,7 @@ class DemoOptions:
     history_hours: float = 2.0
     history_rate: float = 20_000.0  # points/s while back-filling, so the web UI stays responsive
     seed: int = 2020
+    production_sync_s: float = 30.0  # how often the state ledger and OEE totals catch up with the data
 
 
 def issue_demo_tokens(database: Database, base_url: str) -> dict[str, str]:
@@ -95,6 +97,9 @@ async def run_demo(settings: Settings, database: Database, options: DemoOptions)
             )
         )
         simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
+        production = asyncio.create_task(
+            jobs.run_periodically(database, app.state.telemetry_store, interval_s=options.production_sync_s, stop=stop)
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
         )
@@ -106,3 +111,4 @@ async def run_demo(settings: Settings, database: Database, options: DemoOptions)
                 await simulator
             stop.set()
             await worker
+            await production

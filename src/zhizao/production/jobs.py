@@ -7,6 +7,8 @@ work instead of colliding; SQLite has one writer anyway.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -89,3 +91,22 @@ def sync_all(
         summary.days,
     )
     return summary
+
+
+async def run_periodically(
+    database: Database,
+    store: TelemetryStore,
+    *,
+    interval_s: float,
+    stop: asyncio.Event,
+    options: SyncOptions = DEFAULT_SYNC,
+) -> None:
+    """Sync every ``interval_s`` seconds until ``stop`` is set; a failed round is logged and retried next time
+    (the ledger of an equipment commits whole or not at all, so a failure leaves nothing half-written)."""
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(sync_all, database, store, options=options)
+        except Exception:  # one bad round must not end the job; the error is logged with its trace
+            log.exception("production sync failed; retrying in %.0f s", interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)
