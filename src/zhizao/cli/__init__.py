@@ -27,6 +27,7 @@ from zhizao.accounts.schemas import OrganisationCreate, UserCreate
 from zhizao.bench.cli import bench_app
 from zhizao.cli.assessment import assessment_app
 from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
+from zhizao.cli.production import production_app
 from zhizao.cli.telemetry import devices_app, telemetry_app
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
 from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
@@ -51,6 +52,7 @@ app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(devices_app, name="devices")
 app.add_typer(bench_app, name="bench")
 app.add_typer(assessment_app, name="assessment")
+app.add_typer(production_app, name="production")
 
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
