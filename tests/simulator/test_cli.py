@@ -50,6 +50,7 @@ def assert_one_line_error(result: Result, option: str, code: int = 2) -> str:
         (("--enterprise-id", "1", "--rate", "0"), "rate", "positive"),
         (("--enterprise-id", "1", "--start", "yesterday"), "start", "ISO"),
         (("--enterprise-id", "1", "--topic-prefix", "a/#"), "topic-prefix", "without + or #"),
+        (("--enterprise-id", "1", "--upgrade-at", "next spring"), "upgrade-at", "ISO"),
     ],
 )
 def test_bad_options_are_one_line_and_exit_2(args: tuple[str, ...], option: str, message: str) -> None:
@@ -74,6 +75,23 @@ def test_history_only_run_prints_a_summary(mqtt_url: str, topic_prefix: str) -> 
     expected = len(FactoryRun(default_factory(1), seed=2, start_ms=START_MS).step(START_MS + 900_000))
     summary = result.stdout.splitlines()[-1]
     assert re.match(rf"devices 6, signals \d+, messages \d+, points {expected}, [\d.]+ s, [\d,]+ points/s$", summary)
+
+
+def test_upgrade_at_runs_the_plant_conventionally_until_then(mqtt_url: str, topic_prefix: str) -> None:
+    # Upgraded at 08:30: the first 40 minutes conventional (longer setups and handovers), the rest smart.
+    result = simulate(
+        *("--enterprise-id", "3", "--broker", mqtt_url, "--seed", "2", "--lines", "1", "--topic-prefix", topic_prefix),
+        *("--history-hours", "1", "--start", START_ISO, "--duration", "0", "--upgrade-at", "2024-05-06T08:30:00"),
+    )
+    assert result.exit_code == 0, result.output
+
+    def points(upgrade_at_ms: int | None) -> int:
+        run = FactoryRun(default_factory(1, upgrade_at_ms=upgrade_at_ms), seed=2, start_ms=START_MS)
+        return len(run.step(START_MS + 3_600_000))
+
+    upgraded, smart = points(START_MS + 40 * 60_000), points(None)
+    assert upgraded != smart  # the test can tell the two apart
+    assert f" points {upgraded}, " in result.stdout.splitlines()[-1]
 
 
 def test_unreachable_broker_is_one_line_and_exit_1() -> None:

@@ -94,13 +94,17 @@ SIMULATED_TYPES = frozenset(TYPE_SIGNALS)
 
 
 def signal_catalogue(
-    equipment_type: EquipmentType, *, sample_period_ms: int = 1_000, heartbeat_ms: int = 60_000
+    equipment_type: EquipmentType,
+    *,
+    sample_period_ms: int = 1_000,
+    heartbeat_ms: int = 60_000,
+    meter_period_ms: int = METER_PERIOD_MS,
 ) -> tuple[SignalSpec, ...]:
     """The signals a machine of this type publishes, with their expected rates for these sample periods."""
     rates = {
         Cadence.FAST: 1000 / sample_period_ms,
         Cadence.SLOW: 1000 / max(SLOW_PERIOD_MS, sample_period_ms),
-        Cadence.METER: 1000 / max(METER_PERIOD_MS, sample_period_ms),
+        Cadence.METER: 1000 / max(meter_period_ms, sample_period_ms),
         Cadence.HEARTBEAT: 1000 / heartbeat_ms,
     }
     return tuple(
@@ -134,6 +138,7 @@ class Profile:
     standby_rise_c: float
     degraded_rise_c: float  # extra at full degradation
     cycle_cv: float = 0.04  # cycle-time variation (lognormal sigma)
+    cycle_time_factor: float = 1.0  # mean cycle time of a healthy machine relative to the program's ideal one
     setup_ms: tuple[int, int] = (20 * 60_000, 5 * 60_000)  # mean, standard deviation
     handover_ms: int = 4 * 60_000
     changeover_prob: float = 0.4  # chance a shift starts with a changeover to another program

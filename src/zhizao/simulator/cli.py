@@ -7,7 +7,8 @@ us is one line and exit code 1.
 Time: the run starts at ``--start`` (default: now − ``--history-hours``). The history is published as fast as
 the broker takes it (or at ``--rate``); then the run follows the wall clock at ``--speed`` for ``--duration``
 seconds (default: until Ctrl-C), never ahead of it — so ``--start`` in the past with ``--speed 60`` replays
-the past at 60× until it reaches the present, then carries on in real time.
+the past at 60× until it reaches the present, then carries on in real time. ``--upgrade-at`` makes the
+machines run as a conventional plant until then and as a smart factory after (see :mod:`zhizao.simulator.upgrade`).
 
 Protocol: ``--protocol mqtt_json`` (default) publishes ``{topic-prefix}/{enterprise-id}/{machine}/data``, QoS 1;
 ``--protocol sparkplug`` publishes Sparkplug B with group ``{enterprise-id}``, one edge node per line and each
@@ -83,17 +84,19 @@ def _plan(now_ms: int, *, history_hours: float, start: str | None, duration: flo
     if duration is not None and duration < 0:
         raise _UsageError("duration", "must not be negative")
     history_ms = int(history_hours * HOUR_MS)
-    if start is None:
-        start_ms = (now_ms - history_ms) // 1000 * 1000
-    else:
-        try:
-            moment = datetime.fromisoformat(start)
-        except ValueError:
-            raise _UsageError("start", f"not an ISO date and time: {start!r}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=ZoneInfo(tz))
-        start_ms = int(moment.timestamp() * 1000) // 1000 * 1000
+    start_ms = (now_ms - history_ms) // 1000 * 1000 if start is None else _instant_ms("start", start, tz)
     return _Plan(start_ms, start_ms + history_ms, duration, catch_up=start is None and history_ms > 0)
+
+
+def _instant_ms(option: str, text: str, tz: str) -> int:
+    """An ISO date and time (in the factory's time zone unless it says otherwise), to the second, as epoch ms."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _UsageError(option, f"not an ISO date and time: {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(tz))
+    return int(moment.timestamp() * 1000) // 1000 * 1000
 
 
 def _now_ms() -> int:
@@ -145,6 +148,10 @@ def simulate(
     protocol: Annotated[
         str, typer.Option(help="mqtt_json, or sparkplug: Sparkplug B, one edge node per line, group = enterprise id.")
     ] = "mqtt_json",
+    upgrade_at: Annotated[
+        str | None,
+        typer.Option(help="Smart-factory upgrade (ISO): run conventionally before it; default: smart throughout."),
+    ] = None,
 ) -> None:
     """Simulate a factory (deterministic from --seed) and publish its data as MQTT JSON or Sparkplug B, QoS 1."""
     try:
@@ -178,6 +185,9 @@ def simulate(
         except ValueError as exc:
             raise _UsageError("broker", str(exc)) from None
         spec = default_factory(lines)
+        if upgrade_at is not None:
+            upgrade_at_ms = _instant_ms("upgrade-at", upgrade_at, spec.calendar.timezone)
+            spec = default_factory(lines, upgrade_at_ms=upgrade_at_ms)
         tokens = _device_tokens(device_tokens, [machine.code for machine in spec.machines])
         plan = _plan(
             _now_ms(),

@@ -14,6 +14,15 @@ Wear accumulates only while producing. After ``healthy`` operating time the mach
 the next ``onset`` operating hours the degradation ``d`` rises linearly from 0 to 1, and with it vibration,
 temperature, spindle load or joint torque, cycle time and the scrap rate. At ``d = 1`` the machine fails
 (OutOfService, Maintenance) for a repair time; the repair resets wear and draws the next life.
+
+A plant upgraded at ``upgrade_at_ms`` runs on its conventional profile before that instant and on its smart one
+after it. The profile in effect at an event decides what follows it: a cycle or stop that began before the
+upgrade ends as it began, and a planned stop (night, day off) is split at the upgrade so that standby power
+changes exactly then. Either way no random draw is added or skipped, so with no upgrade a run is unchanged.
+
+A run may compute only some signals (``signals``): its ticks then take no measurement and draw no noise, but
+still integrate energy, so the selected signals' readings are those of a full run to the bit. Such a run costs
+about one event per cycle plus one cheap tick per sample period: for months of history, sample coarsely.
 """
 
 from __future__ import annotations
@@ -24,7 +33,6 @@ from random import Random
 
 from zhizao.simulator.calendar import CalendarStatus, ShiftCalendar, segment_at
 from zhizao.simulator.catalogue import (
-    METER_PERIOD_MS,
     SLOW_PERIOD_MS,
     Cadence,
     Profile,
@@ -42,6 +50,7 @@ MIN_REPAIR_MS = 15 * 60_000
 MAX_REPAIR_MS = 12 * HOUR_MS
 WEIBULL_SHAPE = 1.5
 WEIBULL_MEAN_FACTOR = math.gamma(1 + 1 / WEIBULL_SHAPE)  # mean = scale · Γ(1 + 1/k)
+NEVER = 2**62  # an instant after any run's end: the upgrade of a plant that is already smart
 
 
 class Machine:
@@ -58,17 +67,34 @@ class Machine:
         start_ms: int,
         sample_period_ms: int,
         heartbeat_ms: int,
+        meter_period_ms: int,
+        counters_on_change: bool = True,
+        conventional: Profile | None = None,
+        upgrade_at_ms: int | None = None,
+        signals: frozenset[str] | None = None,
     ) -> None:
         self.code = code
         self.equipment_type = equipment_type
-        self.profile = profile
+        self._smart = profile
+        # Conventional until the upgrade, then NEVER: the check on every event stays one integer comparison.
+        upgrading = conventional is not None and upgrade_at_ms is not None and start_ms < upgrade_at_ms
+        self._upgrade_ms = upgrade_at_ms if upgrading and upgrade_at_ms is not None else NEVER
+        self.profile = conventional if upgrading and conventional is not None else profile
         self.calendar = calendar
         self.signals: tuple[SignalSpec, ...] = signal_catalogue(
-            equipment_type, sample_period_ms=sample_period_ms, heartbeat_ms=heartbeat_ms
+            equipment_type,
+            sample_period_ms=sample_period_ms,
+            heartbeat_ms=heartbeat_ms,
+            meter_period_ms=meter_period_ms,
         )
         self._specs = {spec.name: spec for spec in self.signals}
         self._meta = {spec.name: (spec.kind, spec.data_type, spec.unit) for spec in self.signals}
-        self._heartbeat_names = tuple(s.name for s in self.signals if s.cadence is Cadence.HEARTBEAT)
+        self._selected = signals  # None: every signal, each tick; else only these (none needing the noise stream)
+        self._heartbeat_names = tuple(
+            s.name for s in self.signals if s.cadence is Cadence.HEARTBEAT and (signals is None or s.name in signals)
+        )
+        self._counters_on_change = counters_on_change
+        self._segment = segment_at(calendar, start_ms)
         self._events = Random(f"{seed}/{code}/events")  # noqa: S311 - a simulation, not cryptography
         self._noise = Random(f"{seed}/{code}/noise")  # noqa: S311
         self.now_ms = start_ms
@@ -78,8 +104,9 @@ class Machine:
 
         self._period_ms = sample_period_ms
         self._slow_every = max(1, SLOW_PERIOD_MS // sample_period_ms)
-        self._meter_every = max(1, METER_PERIOD_MS // sample_period_ms)
+        self._meter_every = max(1, meter_period_ms // sample_period_ms)
         self._heartbeat_every = max(1, heartbeat_ms // sample_period_ms)
+        self._meter_due = signals is None or "energy_kwh" in signals
         self._temp_alpha = 1 - math.exp(-self._slow_every * sample_period_ms / 1000 / profile.temp_tau_s)
         self._tick_ms = start_ms
         self._tick_no = 0
@@ -107,7 +134,7 @@ class Machine:
         self._power = 0.0
         for name, count in self._counters.items():
             self.values[name] = count
-        segment = segment_at(calendar, start_ms)
+        segment = self._segment
         # A run that starts inside a shift finds the machine already set up.
         self._shift_start = segment.start_ms if segment.status is CalendarStatus.WORKING else None
         self._start_next(start_ms, None, after_cycle=False)
@@ -118,6 +145,7 @@ class Machine:
         """Append the readings with ``now_ms <= ts < until_ms`` to ``out``, in time order."""
         if until_ms < self.now_ms:
             raise ValueError(f"cannot step {self.code} back from {self.now_ms} to {until_ms}")
+        tick = self._tick if self._selected is None else self._due_tick
         while True:
             if self._phase_end <= self._tick_ms:
                 if self._phase_end >= until_ms:
@@ -126,7 +154,7 @@ class Machine:
             else:
                 if self._tick_ms >= until_ms:
                     break
-                self._tick(self._tick_ms, out)
+                tick(self._tick_ms, out)
         self.now_ms = until_ms
 
     def truth(self, end_ms: int) -> tuple[tuple[StateInterval, ...], tuple[FailureEvent, ...]]:
@@ -151,7 +179,10 @@ class Machine:
         return min(1.0, (wear - self._onset_wear) / self._onset_len)
 
     def _end_phase(self, t: int, out: list[Reading]) -> None:
-        self._integrate(t)
+        self._energy += self._power * (t - self._energy_ms) / HOUR_MS  # _integrate(t), inline: once per cycle
+        self._energy_ms = t
+        if t >= self._upgrade_ms:
+            self.profile, self._upgrade_ms = self._smart, NEVER
         activity = self._activity
         if activity is Activity.PRODUCING:
             before = self._wear
@@ -178,8 +209,11 @@ class Machine:
         if self._first_cycle:
             p_scrap += profile.first_part_scrap
             self._first_cycle = False
+        draw, scrap = events.random, 0
+        for _ in range(self._program.parts_per_cycle):  # a loop, not sum(genexpr): the hot path of long histories
+            if draw() < p_scrap:
+                scrap += 1
         parts = self._program.parts_per_cycle
-        scrap = sum(1 for _ in range(parts) if events.random() < p_scrap)
         self._count(out, t, parts - scrap, scrap)
         self._put(out, "cycle_time_s", t, (t - self._phase_start) / 1000)
 
@@ -193,20 +227,26 @@ class Machine:
         self._set_phase(t, Activity.REPAIR, t + repair_ms, out)
 
     def _count(self, out: list[Reading], t: int, good: int, scrap: int) -> None:
-        self._counters["good_parts"] += good
-        self._counters["scrap_parts"] += scrap
-        self._put(out, "good_parts", t, self._counters["good_parts"])
-        self._put(out, "scrap_parts", t, self._counters["scrap_parts"])
+        counters = self._counters
+        counters["good_parts"] += good
+        counters["scrap_parts"] += scrap
+        if self._counters_on_change:
+            self._put(out, "good_parts", t, counters["good_parts"])
+            self._put(out, "scrap_parts", t, counters["scrap_parts"])
+        else:  # the heartbeat sends them
+            self.values["good_parts"], self.values["scrap_parts"] = counters["good_parts"], counters["scrap_parts"]
 
     def _start_next(self, t: int, out: list[Reading] | None, *, after_cycle: bool) -> None:
         """Choose what the machine does from ``t`` on."""
         profile, events = self.profile, self._events
-        segment = segment_at(self.calendar, t)
-        if segment.status is CalendarStatus.OFF_DAY:
-            self._set_phase(t, Activity.OFF_DAY, segment.end_ms, out)
-            return
-        if segment.status is CalendarStatus.OFF_SHIFT:
-            self._set_phase(t, Activity.OFF_SHIFT, segment.end_ms, out)
+        segment = self._segment
+        if not segment.start_ms <= t < segment.end_ms:
+            segment = self._segment = segment_at(self.calendar, t)
+        if segment.status is not CalendarStatus.WORKING:
+            # A planned stop ends at the upgrade too, so that standby power changes then (the same activity
+            # continues; the truth keeps one interval).
+            activity = Activity.OFF_DAY if segment.status is CalendarStatus.OFF_DAY else Activity.OFF_SHIFT
+            self._set_phase(t, activity, min(segment.end_ms, self._upgrade_ms), out)
             return
         end = segment.end_ms
         if self._shift_start != segment.start_ms:  # a new shift: changeover, or a handover on the same program
@@ -226,6 +266,7 @@ class Machine:
             return
         d = self._degradation(self._wear)
         cycle_ms = self._program.cycle_ms * events.lognormvariate(0, profile.cycle_cv) * (1 + 0.08 * d)
+        cycle_ms *= profile.cycle_time_factor
         cycle = max(1_000, int(cycle_ms))
         if t + cycle > end:  # too little of the shift left for another cycle
             self._set_phase(t, Activity.IDLE, end, out)
@@ -243,10 +284,11 @@ class Machine:
             power *= 1 + 0.15 * self._degradation(self._wear)
         self._power = power
         program = self._program.name
-        if self._open is None or self._open[1:] != (activity, program):
-            if self._open is not None:
-                self._intervals.append(StateInterval(self._open[0], t, self._open[1], self._open[2]))
-            self._open = (t, activity, program)
+        if self._open is not None and self._open[1:] == (activity, program):
+            return  # the next cycle (or the rest of a planned stop): no state signal changes
+        if self._open is not None:
+            self._intervals.append(StateInterval(self._open[0], t, self._open[1], self._open[2]))
+        self._open = (t, activity, program)
         state, mode = ACTIVITY_STATES[activity]
         self._put_changed(out, "machinery_item_state", t, int(state))
         self._put_changed(out, "operation_mode", t, int(mode))
@@ -258,7 +300,7 @@ class Machine:
 
     def _put(self, out: list[Reading] | None, name: str, t: int, value: Value) -> None:
         self.values[name] = value
-        if out is not None:
+        if out is not None and (self._selected is None or name in self._selected):
             spec = self._specs[name]
             out.append(Reading(self.code, name, t, value, spec.kind, spec.data_type, spec.unit))
             self._last_ts[name] = t
@@ -270,6 +312,20 @@ class Machine:
     def _integrate(self, t: int) -> None:
         self._energy += self._power * (t - self._energy_ms) / HOUR_MS
         self._energy_ms = t
+
+    def _due_tick(self, t: int, out: list[Reading]) -> None:
+        """A tick when only selected signals are computed: energy, the meter and the heartbeat; no measurement.
+        Energy is integrated on every tick as :meth:`_tick` does, so the meter reads the same floats."""
+        self._integrate(t)
+        k = self._tick_no
+        if self._meter_due and k % self._meter_every == 0:
+            self._put(out, "energy_kwh", t, round(self._energy, 3))
+        if k % self._heartbeat_every == 0:
+            for name in self._heartbeat_names:
+                if self._last_ts.get(name) != t:
+                    self._put(out, name, t, self.values[name])
+        self._tick_no = k + 1
+        self._tick_ms = t + self._period_ms
 
     def _tick(self, t: int, out: list[Reading]) -> None:
         self._integrate(t)

@@ -7,20 +7,35 @@ however the run is stepped::
     run = FactoryRun(default_factory(lines=2), seed=7, start_ms=start)
     readings = run.step(start + 3_600_000)  # the first hour: list[Reading], per device in time order
     run.truth.failures                       # what really happened, to test OEE and RUL against
+
+Months of production history, fast: only the production signals (no measurement is computed), reported every
+ten minutes, a day per chunk::
+
+    spec = with_reporting(default_factory(2, upgrade_at_ms=upgrade), period_ms=600_000)
+    run = FactoryRun(spec, seed=7, start_ms=start, signals=PRODUCTION_SIGNALS)
+    for readings in run.chunks(end):
+        ...
+
+The lifecycle (states, counts, energy) depends only on the seed, the calendar, the machines and the upgrade,
+never on the sample, heartbeat or meter periods or on the signals selected.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from zhizao.errors import FieldProblem, InputError
 from zhizao.simulator.calendar import ShiftCalendar
 from zhizao.simulator.catalogue import (
+    METER_PERIOD_MS,
     PROFILES,
     SIMULATED_TYPES,
+    Cadence,
     Profile,
     Reading,
     SignalSpec,
@@ -28,11 +43,19 @@ from zhizao.simulator.catalogue import (
     signal_catalogue,
 )
 from zhizao.simulator.machine import Machine
-from zhizao.simulator.states import FailureEvent, StateInterval, Truth
+from zhizao.simulator.states import Era, FailureEvent, StateInterval, Truth
+from zhizao.simulator.upgrade import ConventionalPractice, conventional_profile
 from zhizao.telemetry.kinds import EquipmentType
+from zhizao.telemetry.machinery import MODE_SIGNAL, STATE_SIGNAL
 
 # Codes go into MQTT topics and Sparkplug device ids; the platform's device codes are [A-Za-z0-9_-]{1,64}.
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+DAY_MS = 86_400_000
+
+# What production analytics (state ledger, OEE, programme KPIs) need: states, program, counters, energy.
+PRODUCTION_SIGNALS = frozenset({STATE_SIGNAL, MODE_SIGNAL, "program_name", "good_parts", "scrap_parts", "energy_kwh"})
+# Signals that need no measurement noise, so that a run can compute them alone: states, counters, events, meter.
+SELECTABLE_CADENCES = frozenset({Cadence.HEARTBEAT, Cadence.EVENT, Cadence.METER})
 
 
 class MachineSpec(BaseModel):
@@ -66,8 +89,14 @@ class FactorySpec(BaseModel):
     name: str = "Virtual factory"
     lines: tuple[LineSpec, ...] = Field(min_length=1)
     calendar: ShiftCalendar = ShiftCalendar()
-    sample_period_ms: int = Field(default=1_000, ge=10, le=60_000)
+    sample_period_ms: int = Field(default=1_000, ge=10, le=3_600_000)  # coarse for long histories
     heartbeat_ms: int = Field(default=60_000, ge=1_000, le=3_600_000)
+    meter_period_ms: int = Field(default=METER_PERIOD_MS, ge=1_000, le=3_600_000)  # energy meter readings
+    # False: good and scrap counts are sent on the heartbeat only (a PLC polled periodically), not every cycle.
+    counters_on_change: bool = True
+    # Epoch ms of the smart-factory upgrade: conventional running before it (see ``upgrade``); None: smart throughout.
+    upgrade_at_ms: int | None = None
+    conventional: ConventionalPractice = ConventionalPractice()
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -82,6 +111,24 @@ class FactorySpec(BaseModel):
     @property
     def machines(self) -> tuple[MachineSpec, ...]:
         return tuple(machine for line in self.lines for machine in line.machines)
+
+    def era_at(self, ts_ms: int) -> Era:
+        """How the plant is run at ``ts_ms`` (phases that began before the upgrade end conventionally)."""
+        return Era.CONVENTIONAL if self.upgrade_at_ms is not None and ts_ms < self.upgrade_at_ms else Era.SMART
+
+
+def with_reporting(spec: FactorySpec, *, period_ms: int) -> FactorySpec:
+    """``spec`` reporting states, counts and energy once every ``period_ms`` (and states on change): for
+    months of history in few rows. The lifecycle, and so the truth, stays that of ``spec``."""
+    return FactorySpec.model_validate(
+        spec.model_dump()
+        | {
+            "sample_period_ms": period_ms,
+            "heartbeat_ms": period_ms,
+            "meter_period_ms": period_ms,
+            "counters_on_change": False,
+        }
+    )
 
 
 TYPE_CODES = {
@@ -102,8 +149,10 @@ def default_factory(
     calendar: ShiftCalendar | None = None,
     sample_period_ms: int = 1_000,
     heartbeat_ms: int = 60_000,
+    upgrade_at_ms: int | None = None,
 ) -> FactorySpec:
-    """``lines`` identical lines L1…Ln, each with 3 CNC machines, 2 robots and a packaging machine."""
+    """``lines`` identical lines L1…Ln, each with 3 CNC machines, 2 robots and a packaging machine; run
+    conventionally until ``upgrade_at_ms`` (None: smart throughout)."""
     if not 1 <= lines <= 99:
         raise ValueError("lines must be between 1 and 99")
     line_specs = []
@@ -120,6 +169,7 @@ def default_factory(
         calendar=calendar or ShiftCalendar(),
         sample_period_ms=sample_period_ms,
         heartbeat_ms=heartbeat_ms,
+        upgrade_at_ms=upgrade_at_ms,
     )
 
 
@@ -142,7 +192,10 @@ def device_catalogue(spec: FactorySpec) -> tuple[DeviceInfo, ...]:
             machine.equipment_type,
             line.code,
             signal_catalogue(
-                machine.equipment_type, sample_period_ms=spec.sample_period_ms, heartbeat_ms=spec.heartbeat_ms
+                machine.equipment_type,
+                sample_period_ms=spec.sample_period_ms,
+                heartbeat_ms=spec.heartbeat_ms,
+                meter_period_ms=spec.meter_period_ms,
             ),
         )
         for line in spec.lines
@@ -151,23 +204,34 @@ def device_catalogue(spec: FactorySpec) -> tuple[DeviceInfo, ...]:
 
 
 class FactoryRun:
-    """A factory simulated from ``start_ms`` on, for one seed."""
+    """A factory simulated from ``start_ms`` on, for one seed.
 
-    def __init__(self, spec: FactorySpec, *, seed: int, start_ms: int) -> None:
+    ``signals``: compute only these (each device's that it has), e.g. :data:`PRODUCTION_SIGNALS`; their readings
+    are exactly those of a full run. Only signals that need no measurement noise can be chosen (states, counters,
+    ``cycle_time_s``, ``energy_kwh``), and :meth:`snapshot` then holds stale values for the others.
+    """
+
+    def __init__(self, spec: FactorySpec, *, seed: int, start_ms: int, signals: Collection[str] | None = None) -> None:
         self.spec = spec
         self.seed = seed
         self.start_ms = start_ms
         self.devices = device_catalogue(spec)
+        selected = None if signals is None else _selectable(self.devices, signals)
         self._machines = tuple(
             Machine(
                 code=machine.code,
                 equipment_type=machine.equipment_type,
                 profile=_profile(machine),
+                conventional=conventional_profile(_profile(machine), spec.conventional),
+                upgrade_at_ms=spec.upgrade_at_ms,
                 calendar=spec.calendar,
                 seed=seed,
                 start_ms=start_ms,
                 sample_period_ms=spec.sample_period_ms,
                 heartbeat_ms=spec.heartbeat_ms,
+                meter_period_ms=spec.meter_period_ms,
+                counters_on_change=spec.counters_on_change,
+                signals=selected,
             )
             for machine in spec.machines
         )
@@ -190,6 +254,16 @@ class FactoryRun:
         self._now_ms = until_ms
         return out
 
+    def chunks(self, until_ms: int, *, chunk_ms: int = DAY_MS) -> Iterator[list[Reading]]:
+        """Advance to ``until_ms`` a chunk at a time (memory bounded by one chunk's readings); each chunk as
+        :meth:`step` returns it. A long history: ``FactoryRun(spec, …, signals=PRODUCTION_SIGNALS).chunks(end)``."""
+        if chunk_ms <= 0:
+            raise InputError.for_field("chunk_ms", "must be positive")
+        if until_ms < self._now_ms:
+            raise ValueError(f"cannot step back from {self._now_ms} to {until_ms}")
+        while self._now_ms < until_ms:
+            yield self.step(min(until_ms, self._now_ms + chunk_ms))
+
     def snapshot(self, device_code: str) -> dict[str, Value]:
         """The last value of each of the device's signals (for a Sparkplug DBIRTH); KeyError for an unknown code.
         Before the first step: the values the first step will start from (``cycle_time_s`` only after a cycle)."""
@@ -204,7 +278,21 @@ class FactoryRun:
             intervals[machine.code], machine_failures = machine.truth(self._now_ms)
             failures.extend(machine_failures)
         failures.sort(key=lambda failure: (failure.failed_ms, failure.device_code))
-        return Truth(self.start_ms, self._now_ms, intervals, tuple(failures))
+        return Truth(self.start_ms, self._now_ms, intervals, tuple(failures), self.spec.upgrade_at_ms)
+
+
+def _selectable(devices: tuple[DeviceInfo, ...], signals: Collection[str]) -> frozenset[str]:
+    cadences = {spec.name: spec.cadence for device in devices for spec in device.signals}
+    problems = [
+        FieldProblem(f"signals.{name}", "no simulated device has this signal")
+        if name not in cadences
+        else FieldProblem(f"signals.{name}", "a measurement: it can only be simulated with all the others")
+        for name in sorted(set(signals))
+        if cadences.get(name) not in SELECTABLE_CADENCES
+    ]
+    if problems:
+        raise InputError("signals: " + "; ".join(f"{p.field[8:]}: {p.message}" for p in problems), fields=problems)
+    return frozenset(signals)
 
 
 def _profile(machine: MachineSpec) -> Profile:

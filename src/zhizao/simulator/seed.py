@@ -35,8 +35,9 @@ DEMO_CALENDAR = ShiftCalendar(
 MACHINE_NAMES = {"CNC": "数控加工中心", "ROB": "上下料机器人", "PKG": "自动包装机"}
 
 
-def demo_factory() -> FactorySpec:
-    return default_factory(DEMO_LINES, calendar=DEMO_CALENDAR)
+def demo_factory(*, upgrade_at_ms: int | None = None) -> FactorySpec:
+    """The demo plant; run conventionally until ``upgrade_at_ms`` (None: smart throughout)."""
+    return default_factory(DEMO_LINES, calendar=DEMO_CALENDAR, upgrade_at_ms=upgrade_at_ms)
 
 
 def machine_name(code: str) -> str:

@@ -13,6 +13,13 @@ from enum import StrEnum
 from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 
 
+class Era(StrEnum):
+    """Which way the plant is run: before its smart-factory upgrade, or after it."""
+
+    CONVENTIONAL = "conventional"  # before the upgrade: paper setup sheets, run to failure, machines left idling
+    SMART = "smart"  # after it: the behaviour of ``catalogue.PROFILES``
+
+
 class Activity(StrEnum):
     """What a simulated machine is doing; the ground truth behind the published state signals."""
 
@@ -88,9 +95,37 @@ class Truth:
     """What really happened in a run, for testing OEE, anomaly detection and RUL against known answers.
 
     ``intervals`` per device code are contiguous, non-overlapping and cover [start of run, now).
+    ``upgrade_at_ms``: when the plant switched from conventional to smart running (None: smart throughout).
     """
 
     start_ms: int
     end_ms: int
     intervals: dict[str, tuple[StateInterval, ...]]
     failures: tuple[FailureEvent, ...]
+    upgrade_at_ms: int | None = None
+
+    def window(self, start_ms: int, end_ms: int) -> Truth:
+        """The truth within [start_ms, end_ms) (clipped to the run): intervals cut at the edges, the failures
+        that happened (``failed_ms``) inside it."""
+        start, end = max(start_ms, self.start_ms), min(end_ms, self.end_ms)
+        if end < start:
+            raise ValueError(f"empty window: {start_ms} to {end_ms} outside the run {self.start_ms} to {self.end_ms}")
+        clipped = {
+            code: tuple(
+                StateInterval(max(i.start_ms, start), min(i.end_ms, end), i.activity, i.program)
+                for i in intervals
+                if i.start_ms < end and i.end_ms > start
+            )
+            for code, intervals in self.intervals.items()
+        }
+        failures = tuple(f for f in self.failures if start <= f.failed_ms < end)
+        return Truth(start, end, clipped, failures, self.upgrade_at_ms)
+
+    def era(self, era: Era) -> Truth:
+        """The part of the run in one era (empty, ``start_ms == end_ms``, if the run never was in it)."""
+        upgrade = (
+            self.start_ms if self.upgrade_at_ms is None else min(max(self.upgrade_at_ms, self.start_ms), self.end_ms)
+        )
+        if era is Era.CONVENTIONAL:
+            return self.window(self.start_ms, upgrade)
+        return self.window(upgrade, self.end_ms)
