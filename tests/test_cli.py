@@ -383,10 +383,12 @@ def _table_rows(output: str) -> list[list[str]]:
 def test_demo_prints_one_working_login_per_role(tmp_path: Path, served: list[dict[str, Any]]) -> None:
     data_dir = tmp_path / "demo"
     data_dir.mkdir()
-    result = zhizao("demo", "--no-serve", "--data-dir", str(data_dir))
+    result = zhizao("demo", "--no-serve", "--data-dir", str(data_dir), "--production-days", "2")
     assert_ok(result)
     assert served == []
-    rows = [row for row in _table_rows(result.stdout) if len(row) == 3]  # the logins table (role, user, password)
+    assert "Production history (virtual factory)" in result.stdout  # two days before and two after the upgrade
+    # the logins table: role, user, password
+    rows = [row for row in _table_rows(result.stdout) if len(row) == 3 and row[2].startswith("zhizao-")]
     assert len(rows) == 7
     assert "上海临港汽车零部件有限公司" in result.stdout and "144" in result.stdout  # the virtual factory's plant
     assert sorted(role for role, _, _ in rows) == sorted(role.value for role in Role)

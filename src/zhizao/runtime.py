@@ -8,6 +8,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -29,6 +30,7 @@ from zhizao.telemetry.embedded_broker import EmbeddedBroker
 from zhizao.telemetry.ingest.mqtt_source import MqttVersion
 from zhizao.telemetry.ingest.worker import IngestWorker, run_worker
 from zhizao.telemetry.models import Device
+from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -72,7 +74,30 @@ async def _simulate(broker_url: str, enterprise_id: int, tokens: dict[str, str],
         await run_realtime(run, publisher, speed=1.0, clock=lambda: int(time.time() * 1000))
 
 
-async def run_demo(settings: Settings, database: Database, options: DemoOptions) -> None:
+async def _production(
+    database: Database,
+    store: TelemetryStore,
+    options: DemoOptions,
+    stop: asyncio.Event,
+    before: Callable[[], object] | None,
+) -> None:
+    """First the slow set-up (the demo's months of history), in a thread so the web UI answers meanwhile; then
+    the production sync every ``production_sync_s`` seconds."""
+    if before is not None:
+        try:
+            result = await asyncio.to_thread(before)
+            logger.info("production history ready: %s", result)
+        except Exception:  # the demo goes on without its history; the trace says why
+            logger.exception("preparing the production history failed")
+    await jobs.run_periodically(database, store, interval_s=options.production_sync_s, stop=stop)
+
+
+async def run_demo(
+    settings: Settings,
+    database: Database,
+    options: DemoOptions,
+    before_production: Callable[[], object] | None = None,
+) -> None:
     app = create_app(settings, database)
     base_url = f"http://{settings.host}:{settings.port}"
     tokens = issue_demo_tokens(database, base_url)
@@ -98,7 +123,7 @@ async def run_demo(settings: Settings, database: Database, options: DemoOptions)
         )
         simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
         production = asyncio.create_task(
-            jobs.run_periodically(database, app.state.telemetry_store, interval_s=options.production_sync_s, stop=stop)
+            _production(database, app.state.telemetry_store, options, stop, before_production)
         )
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())

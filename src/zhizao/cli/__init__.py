@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import signal
 import socket
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -31,8 +33,10 @@ from zhizao.cli.production import production_app
 from zhizao.cli.telemetry import devices_app, telemetry_app
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
 from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
+from zhizao.demo import production as production_demo
 from zhizao.demo import seed_all
 from zhizao.runtime import DemoOptions, run_demo
+from zhizao.seeding import SeedReport
 from zhizao.settings import Settings, ensure_safe_to_serve
 from zhizao.simulator.cli import simulate_app
 from zhizao.telemetry.ingest.decoding import Decoder
@@ -220,6 +224,15 @@ def demo(
     history_hours: Annotated[
         float, typer.Option(help="Hours of simulated history to back-fill first.", min=0, max=48)
     ] = 2.0,
+    production_days: Annotated[
+        int,
+        typer.Option(
+            help="Days of production history before and after the factory's upgrade, each (0: none). The KPI "
+            "verification needs 90 or more.",
+            min=0,
+            max=400,
+        ),
+    ] = production_demo.WINDOW_DAYS,
 ) -> None:
     """Run the platform with demo data: a fresh SQLite database, one login per role, an embedded MQTT broker and
     a virtual factory whose data is ingested live, on http://127.0.0.1."""
@@ -233,17 +246,36 @@ def demo(
         reports = seed_all(database, settings)
     say(f"demo data in {directory}")
     for report in reports:
-        table = Table(*report.headers, title=report.title)
-        for row in report.rows:
-            table.add_row(*row)
-        out.print(table)
+        _print_report(report)
+    # The production history ends where the live simulation's back-fill begins.
+    history_end_ms = int(time.time() * 1000) - int(history_hours * 3_600_000)
     if no_serve:
+        if production_days:
+            say(f"writing {2 * production_days} days of production history…")
+            with open_database(settings, migrated=False) as database:
+                _print_report(
+                    production_demo.seed_history(database, end_ms=history_end_ms, window_days=production_days)
+                )
         return
     options = DemoOptions(mqtt_port=mqtt_port, history_hours=history_hours)
     out.print(Text(f"zhizao demo is running at http://127.0.0.1:{port} (Ctrl+C stops)", style="bold green"))
     say(f"virtual factory publishing to the embedded MQTT broker at mqtt://127.0.0.1:{mqtt_port}")
     with open_database(settings, migrated=False) as database:
-        asyncio.run(run_demo(settings, database, options))
+        history = (
+            functools.partial(
+                production_demo.seed_history, database, end_ms=history_end_ms, window_days=production_days
+            )
+            if production_days
+            else None
+        )
+        asyncio.run(run_demo(settings, database, options, before_production=history))
+
+
+def _print_report(report: SeedReport) -> None:
+    table = Table(*report.headers, title=report.title)
+    for row in report.rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def main() -> None:

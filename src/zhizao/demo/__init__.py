@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from zhizao.accounts import demo as accounts_demo
 from zhizao.db.engine import Database
+from zhizao.demo import production as production_demo
 from zhizao.seeding import Seeder, SeedReport
 from zhizao.settings import Settings
 from zhizao.simulator import seed as factory_demo
 
-# Later contexts append theirs: telemetry's virtual factory, programme data, …
-SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed, factory_demo.seed)
+# Accounts, then the virtual factory's plant, then its production history (which needs both).
+SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed, factory_demo.seed, production_demo.seed)
 
 
 def seed_all(database: Database, settings: Settings) -> list[SeedReport]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from zhizao.production.ledger import Span, StateSample, derive_spans
@@ -161,33 +161,35 @@ def _replace(session: Session, enterprise_id: int, equipment_id: int, spans: Seq
         delete(StateInterval).where(StateInterval.equipment_id == equipment_id, StateInterval.start_us >= from_us)
     )
     session.flush()
-    written = 0
+    if spans and previous is not None and previous.end_us == spans[0].start_us and _same(previous, spans[0]):
+        previous.end_us = spans[0].end_us  # one interval, not two, across the rebuild point
+        session.flush()
+        spans = spans[1:]
+    rows = []
     for span in spans:
-        if (
-            previous is not None
-            and previous.end_us == span.start_us
-            and (previous.state, previous.mode, previous.program) == (span.state, span.mode, span.program)
-        ):
-            previous.end_us = span.end_us  # one interval, not two, across the rebuild point
-            session.flush()
-            continue
-        row = StateInterval(
-            enterprise_id=enterprise_id,
-            equipment_id=equipment_id,
-            start_us=span.start_us,
-            end_us=span.end_us,
-            state=int(span.state),
-            mode=int(span.mode),
-            program=span.program,
-        )
         reason = _carried_reason(span, carried)
-        if reason is not None:
-            row.reason_id, row.classified_by, row.classified_at = reason.reason_id, reason.by, reason.at
-        session.add(row)
-        previous = row
-        written += 1
-    session.flush()
-    return written
+        rows.append(
+            {
+                "enterprise_id": enterprise_id,
+                "equipment_id": equipment_id,
+                "start_us": span.start_us,
+                "end_us": span.end_us,
+                "state": int(span.state),
+                "mode": int(span.mode),
+                "program": span.program,
+                "reason_id": reason.reason_id if reason else None,
+                "classified_by": reason.by if reason else None,
+                "classified_at": reason.at if reason else None,
+            }
+        )
+    if rows:
+        # One executemany, not an ORM object per interval: a first sync writes months of intervals.
+        session.execute(insert(StateInterval), rows)
+    return len(rows)
+
+
+def _same(row: StateInterval, span: Span) -> bool:
+    return (row.state, row.mode, row.program) == (int(span.state), int(span.mode), span.program)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
 
 from zhizao.production.calendar import (
     PlannedDowntime,
-    ShiftInstance,
     WorkCalendar,
     expand,
     local_date_of,
@@ -120,32 +119,28 @@ def _compute(
     spans = _spans(session, equipment.id, start_us - DAY_US, end_us + DAY_US)
     resolver = resolver_for(session, equipment, start_us, end_us)
     counts = _counts(store, signals, spans, resolver, start_us, end_us)
+    shift_starts = {(shift.local_date, shift.name): shift.start_us for shift in windows.shifts}
+    rows = []
     for bucketing, kind in _BUCKET_KINDS:
         per_bucket = evaluate(spans, windows, counts, resolver.pru_us, micro_stop_us=threshold_us, bucketing=bucketing)
         for key, totals in per_bucket.items():
             if not first <= key.day <= last:
                 continue
-            shift_start = _shift_start(windows.shifts, key.day, key.shift) if kind is BucketKind.SHIFT else None
-            session.add(
-                BucketTotals(
-                    equipment_id=equipment.id,
-                    kind=kind,
-                    start_us=shift_start if shift_start is not None else local_midnight_us(zone, key.day),
-                    enterprise_id=equipment.enterprise_id,
-                    local_date=key.day,
-                    label=key.shift or "",
+            label = (key.shift or "") if kind is BucketKind.SHIFT else ""
+            rows.append(
+                {
+                    "equipment_id": equipment.id,
+                    "kind": kind,
+                    "local_date": key.day,
+                    "label": label,
+                    "start_us": shift_starts.get((key.day, label), local_midnight_us(zone, key.day)),
+                    "enterprise_id": equipment.enterprise_id,
                     **{name: getattr(totals, name) for name in TOTAL_COLUMNS},
-                )
+                }
             )
+    if rows:
+        session.execute(insert(BucketTotals), rows)
     _store_output(session, store, equipment, signals, counts, zone, first, last)
-
-
-def _shift_start(shifts: Sequence[ShiftInstance], day: date, name: str | None) -> int | None:
-    """Where a shift bucket starts (None for a day's off-shift bucket, which starts at midnight)."""
-    for shift in shifts:
-        if shift.local_date == day and shift.name == name:
-            return shift.start_us
-    return None
 
 
 def planned_downtime(session: Session, equipment: Equipment, start_us: int, end_us: int) -> list[PlannedDowntime]:

@@ -220,12 +220,13 @@ class BucketTotals(Base):
     __tablename__ = "bucket_totals"
     __table_args__ = (Index("ix_bucket_totals_enterprise_kind_day", "enterprise_id", "kind", "local_date"),)
 
+    # A shift bucket is the day it starts on and the shift's name; a day's time outside shifts has label "".
     equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[BucketKind] = mapped_column(str_enum(BucketKind, "bucket_kind"), primary_key=True)
-    start_us: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    label: Mapped[str] = mapped_column(String(40), primary_key=True, default="")
+    start_us: Mapped[int] = mapped_column(BigInteger)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
-    local_date: Mapped[date] = mapped_column(Date)
-    label: Mapped[str] = mapped_column(String(40), default="")
     calendar_us: Mapped[int] = mapped_column(BigInteger, default=0)
     pot_us: Mapped[int] = mapped_column(BigInteger, default=0)
     pdot_us: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -194,7 +194,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["equipment_id"], ["equipment.id"], name=op.f("fk_bucket_totals_equipment_id_equipment"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("equipment_id", "kind", "start_us", name=op.f("pk_bucket_totals")),
+        sa.PrimaryKeyConstraint("equipment_id", "kind", "local_date", "label", name=op.f("pk_bucket_totals")),
     )
     with op.batch_alter_table("bucket_totals", schema=None) as batch_op:
         batch_op.create_index(
@@ -441,14 +441,15 @@ def upgrade() -> None:
             "EXCLUDE USING gist (equipment_id WITH =, int8range(start_us, end_us) WITH &&)"
         )
     else:
+        # The intervals already there never overlap, so only the one that starts last before NEW ends can: one
+        # index probe per row instead of a scan.
         for event, exclude_self in (("INSERT", ""), ("UPDATE", " AND id <> NEW.id")):
             op.execute(
                 f"CREATE TRIGGER state_interval_no_overlap_{event.lower()} BEFORE {event} ON state_interval "
-                "WHEN EXISTS (SELECT 1 FROM state_interval WHERE equipment_id = NEW.equipment_id "
-                f"AND start_us < NEW.end_us AND NEW.start_us < end_us{exclude_self}) "
+                "WHEN (SELECT end_us FROM state_interval WHERE equipment_id = NEW.equipment_id "
+                f"AND start_us < NEW.end_us{exclude_self} ORDER BY start_us DESC LIMIT 1) > NEW.start_us "
                 "BEGIN SELECT RAISE(ABORT, 'state intervals of one piece of equipment may not overlap'); END"
             )
-
     # ### end Alembic commands ###
 
 
