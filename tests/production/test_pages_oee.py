@@ -58,9 +58,7 @@ def test_an_officer_first_chooses_an_enterprise(synced: Rig, world: World, clien
     response = client.get("/production/oee", headers=officer)
     assert response.status_code == 200
     assert f"/production/oee?enterprise_id={synced.plant.enterprise_id}" in response.text
-    response = client.get(
-        f"/production/oee?enterprise_id={synced.plant.enterprise_id}&{PERIOD}", headers=officer
-    )
+    response = client.get(f"/production/oee?enterprise_id={synced.plant.enterprise_id}&{PERIOD}", headers=officer)
     assert "88.9 %" in response.text
 
 

@@ -224,15 +224,14 @@ def demo(
     history_hours: Annotated[
         float, typer.Option(help="Hours of simulated history to back-fill first.", min=0, max=48)
     ] = 2.0,
-    production_days: Annotated[
+    production_months: Annotated[
         int,
         typer.Option(
-            help="Days of production history before and after the factory's upgrade, each (0: none). The KPI "
-            "verification needs 90 or more.",
+            help="Whole months of production history before and after the factory's upgrade, each (0: none).",
             min=0,
-            max=400,
+            max=12,
         ),
-    ] = production_demo.WINDOW_DAYS,
+    ] = production_demo.WINDOW_MONTHS,
 ) -> None:
     """Run the platform with demo data: a fresh SQLite database, one login per role, an embedded MQTT broker and
     a virtual factory whose data is ingested live, on http://127.0.0.1."""
@@ -248,27 +247,21 @@ def demo(
     for report in reports:
         _print_report(report)
     # The production history ends where the live simulation's back-fill begins.
-    history_end_ms = int(time.time() * 1000) - int(history_hours * 3_600_000)
+    plan = production_demo.HistoryPlan.monthly(
+        int(time.time() * 1000) - int(history_hours * 3_600_000), production_months
+    )
     if no_serve:
-        if production_days:
-            say(f"writing {2 * production_days} days of production history…")
+        if production_months:
+            say(f"writing the production history from {plan.baseline[0]} (a few minutes)…")
             with open_database(settings, migrated=False) as database:
-                _print_report(
-                    production_demo.seed_history(database, end_ms=history_end_ms, window_days=production_days)
-                )
+                _print_report(production_demo.seed_history(database, plan))
         return
     options = DemoOptions(mqtt_port=mqtt_port, history_hours=history_hours)
     out.print(Text(f"zhizao demo is running at http://127.0.0.1:{port} (Ctrl+C stops)", style="bold green"))
     say(f"virtual factory publishing to the embedded MQTT broker at mqtt://127.0.0.1:{mqtt_port}")
     with open_database(settings, migrated=False) as database:
-        history = (
-            functools.partial(
-                production_demo.seed_history, database, end_ms=history_end_ms, window_days=production_days
-            )
-            if production_days
-            else None
-        )
-        asyncio.run(run_demo(settings, database, options, before_production=history))
+        prepare = functools.partial(production_demo.seed_history, database, plan) if production_months else None
+        asyncio.run(run_demo(settings, database, options, before_production=prepare))
 
 
 def _print_report(report: SeedReport) -> None:

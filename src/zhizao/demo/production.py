@@ -22,8 +22,10 @@ from zhizao.accounts.models import User
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
+from zhizao.demo.programme import seed_programme
 from zhizao.production import jobs, plans, plans_orders, reasons
 from zhizao.production.calendar import HolidayRegion, Shift, WorkCalendar
+from zhizao.production.programme import DEFAULT, VerificationRules
 from zhizao.production.schemas import (
     CalendarCreate,
     EquipmentSettingUpdate,
@@ -42,7 +44,7 @@ from zhizao.telemetry.store.factory import open_store
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
-WINDOW_DAYS = 92  # each of the baseline and evaluation windows: the verification needs 90 days or more
+WINDOW_MONTHS = 3  # each of the baseline and evaluation windows: the verification needs 90 days or more
 LIVE_HISTORY_MS = 2 * HOUR_MS  # ``zhizao demo`` publishes the last two hours live (DemoOptions.history_hours)
 REPORTING_MS = 10 * 60_000
 WRITE_BATCH = 50_000
@@ -62,33 +64,51 @@ PRODUCT_NAMES = {
 
 @dataclass(frozen=True, slots=True)
 class HistoryPlan:
-    """When the demo's history starts, when the upgrade happened and when the history ends (epoch ms)."""
+    """The demo's history: a conventional baseline window, then the upgrade, then the smart-factory evaluation
+    window, both whole local days (Asia/Shanghai: UTC+8, no daylight saving); the history runs on to ``end_ms``."""
 
-    start_ms: int
-    upgrade_ms: int
+    baseline: tuple[date, date]
+    evaluation: tuple[date, date]
     end_ms: int
-    window_days: int
 
     @classmethod
-    def ending(cls, end_ms: int, window_days: int = WINDOW_DAYS) -> HistoryPlan:
-        # Whole days in Asia/Shanghai (UTC+8, no daylight saving), so both windows are whole local days.
-        local_midnight = (end_ms + 8 * HOUR_MS) // DAY_MS * DAY_MS - 8 * HOUR_MS
-        upgrade = local_midnight - window_days * DAY_MS
-        return cls(start_ms=upgrade - window_days * DAY_MS, upgrade_ms=upgrade, end_ms=end_ms, window_days=window_days)
+    def monthly(cls, end_ms: int, months: int = WINDOW_MONTHS) -> HistoryPlan:
+        """The last ``months`` whole calendar months before ``end_ms`` after the upgrade, as many before it: the
+        enterprise's labour hours and costs are booked per month, so the windows are whole months."""
+        this_month = _local_day(end_ms).replace(day=1)
+        upgrade = _add_months(this_month, -months)
+        start = _add_months(upgrade, -months)
+        return cls((start, upgrade - timedelta(days=1)), (upgrade, this_month - timedelta(days=1)), end_ms)
 
-    def local_day(self, ms: int) -> date:
-        return date(1970, 1, 1) + timedelta(days=(ms + 8 * HOUR_MS) // DAY_MS)
+    @classmethod
+    def daily(cls, end_ms: int, days: int) -> HistoryPlan:
+        """``days`` whole days after the upgrade ending the day before ``end_ms``, as many before it (tests)."""
+        today = _local_day(end_ms)
+        upgrade = today - timedelta(days=days)
+        return cls(
+            (upgrade - timedelta(days=days), upgrade - timedelta(days=1)), (upgrade, today - timedelta(days=1)), end_ms
+        )
 
     @property
-    def baseline(self) -> tuple[date, date]:
-        """The conventional window: whole local days before the upgrade."""
-        return self.local_day(self.start_ms), self.local_day(self.upgrade_ms) - timedelta(days=1)
+    def start_ms(self) -> int:
+        return _midnight_ms(self.baseline[0])
 
     @property
-    def evaluation(self) -> tuple[date, date]:
-        """The smart-factory window: whole local days from the upgrade."""
-        first = self.local_day(self.upgrade_ms)
-        return first, first + timedelta(days=self.window_days - 1)
+    def upgrade_ms(self) -> int:
+        return _midnight_ms(self.evaluation[0])
+
+
+def _local_day(ms: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=(ms + 8 * HOUR_MS) // DAY_MS)
+
+
+def _midnight_ms(day: date) -> int:
+    return (day - date(1970, 1, 1)).days * DAY_MS - 8 * HOUR_MS
+
+
+def _add_months(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def _hh_mm(minute: int) -> str:
@@ -216,11 +236,10 @@ def seed(database: Database, settings: Settings) -> SeedReport:
     )
 
 
-def seed_history(database: Database, *, end_ms: int, window_days: int = WINDOW_DAYS) -> SeedReport:
+def seed_history(database: Database, plan: HistoryPlan, rules: VerificationRules | None = DEFAULT) -> SeedReport:
     """Write the production history ending at ``end_ms`` and build the ledger and totals from it (minutes:
     ``zhizao demo`` runs it in the background while the web UI is already up)."""
     enterprise_id = demo_enterprise_id(database)
-    plan = HistoryPlan.ending(end_ms, window_days)
     began = time.monotonic()
     with database.session() as session:
         signals = _signal_ids(session, enterprise_id)
@@ -230,6 +249,11 @@ def seed_history(database: Database, *, end_ms: int, window_days: int = WINDOW_D
         summary = jobs.sync_all(database, store, now_us=plan.end_ms * 1000, enterprise_id=enterprise_id)
     finally:
         store.close()
+    verdicts: list[tuple[str, str]] = []
+    if rules is not None:
+        with database.session() as session:
+            actor = _admin(session)
+            verdicts = seed_programme(session, actor, enterprise_id, plan.baseline, plan.evaluation, rules)
     baseline, evaluation = plan.baseline, plan.evaluation
     return SeedReport(
         title="Production history (virtual factory)",
@@ -239,6 +263,7 @@ def seed_history(database: Database, *, end_ms: int, window_days: int = WINDOW_D
             ("evaluation (smart factory)", f"{evaluation[0]} – {evaluation[1]}"),
             ("samples of production signals", f"{samples:,}"),
             ("state intervals", f"{summary.intervals:,}"),
+            *((f"verified {kpi}", verdict) for kpi, verdict in verdicts),
             ("seconds", f"{time.monotonic() - began:.0f}"),
         ],
     )
