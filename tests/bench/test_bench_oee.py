@@ -10,13 +10,19 @@ import numpy as np
 from typer.testing import CliRunner
 
 from zhizao.bench.cli import bench_app
-from zhizao.bench.oee import FLEET_CALENDAR, OeeBenchOptions, generate
+from zhizao.bench.oee import (
+    FLEET_CALENDAR,
+    MICRO_STOP_US,
+    PRODUCTS,
+    PRU_BY_CODE,
+    PRU_US,
+    OeeBenchOptions,
+    generate,
+    machine_inputs,
+)
 from zhizao.production.calendar import expand, local_midnight_us
-from zhizao.production.counts import CountRecord
-from zhizao.production.ledger import Span
 from zhizao.production.timemodel import Bucketing, daily_totals_many, evaluate
 from zhizao.production.totals import total
-from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 
 
 def test_the_fleet_ledger_is_contiguous_and_both_paths_agree_on_it() -> None:
@@ -31,29 +37,17 @@ def test_the_fleet_ledger_is_contiguous_and_both_paths_agree_on_it() -> None:
         fleet.counts,
         [windows],
         calendar_of=np.zeros(3, dtype=np.int64),
-        pru_us=np.full(4, 58_000_000, dtype=np.int64),
-        micro_stop_us=np.full(3, 120_000_000, dtype=np.int64),
+        pru_us=np.full(PRODUCTS, PRU_US, dtype=np.int64),
+        micro_stop_us=np.full(3, MICRO_STOP_US, dtype=np.int64),
         bucketing=Bucketing.DAY,
     )
-    i, c = fleet.intervals, fleet.counts
+    i = fleet.intervals
     for machine in range(3):
         rows = np.flatnonzero(i.equipment == machine)
         assert i.start_us[rows][0] == start and i.end_us[rows][-1] == end
         assert (i.start_us[rows][1:] == i.end_us[rows][:-1]).all()
-        spans = [
-            Span(
-                int(i.start_us[r]),
-                int(i.end_us[r]),
-                MachineryItemState(int(fleet.states[r])),
-                OperationMode(int(fleet.modes[r])),
-            )
-            for r in rows
-        ]
-        counted = np.flatnonzero(c.equipment == machine)
-        records = [
-            CountRecord(int(c.ts_us[r]), f"P{int(c.product[r])}", int(c.good[r]), int(c.scrap[r])) for r in counted
-        ]
-        single = evaluate(spans, windows, records, {f"P{p}": 58_000_000 for p in range(4)}, micro_stop_us=120_000_000)
+        spans, records = machine_inputs(fleet, machine)
+        single = evaluate(spans, windows, records, PRU_BY_CODE, micro_stop_us=MICRO_STOP_US)
         assert list(single.values()) == list(grid.per_bucket(machine).values())
     fleet_total = total(list(grid.rolled_up().values()))
     assert 0.3 < fleet_total.pru_gq_us / fleet_total.pbt_us < 1.0

@@ -13,7 +13,9 @@ from tests.telemetry.builders import Plant, build_plant
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
+from zhizao.production import jobs
 from zhizao.production.calendar import HolidayRegion, WorkCalendar
+from zhizao.production.ledger_sync import SyncOptions
 from zhizao.production.models import (
     EquipmentSetting,
     Operation,
@@ -28,7 +30,7 @@ from zhizao.telemetry.kinds import SignalKind
 from zhizao.telemetry.machinery import MachineryItemState as S
 from zhizao.telemetry.machinery import OperationMode as M
 from zhizao.telemetry.schemas import SignalCreate
-from zhizao.telemetry.store.base import Point, TelemetryStore
+from zhizao.telemetry.store.base import Batch, Point, TelemetryStore
 from zhizao.telemetry.store.factory import open_store
 
 T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z
@@ -129,3 +131,12 @@ def one_shift_samples(rig: Rig) -> list[Point]:
     points += [Point(signals.good, T8, 1000.0), Point(signals.good, T8 + 479 * MIN, 1400.0)]
     points += [Point(signals.scrap, T8, 10.0), Point(signals.scrap, T8 + 479 * MIN, 20.0)]
     return points
+
+
+@pytest.fixture
+def synced(rig: Rig, world: World) -> Rig:
+    """The one-shift scenario written to the store and synced into the ledger and totals."""
+    prepare_one_shift(rig, world)
+    rig.store.write(Batch(points=one_shift_samples(rig)))
+    jobs.sync_all(rig.database, rig.store, now_us=T8 + 600 * MIN, options=SyncOptions(stale_after_us=30 * MIN))
+    return rig

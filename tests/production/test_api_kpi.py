@@ -6,22 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import World, bearer
-from tests.production.conftest import MIN, ONE_SHIFT_DAY, T8, Rig, one_shift_samples, prepare_one_shift
+from tests.production.conftest import ONE_SHIFT_DAY, Rig
 from tests.telemetry.builders import build_plant
 from zhizao.accounts.roles import Role
-from zhizao.production import jobs
-from zhizao.production.ledger_sync import SyncOptions
-from zhizao.telemetry.store.base import Batch
 
 PERIOD = {"start": ONE_SHIFT_DAY.isoformat(), "end": ONE_SHIFT_DAY.isoformat()}
-
-
-@pytest.fixture
-def synced(rig: Rig, world: World) -> Rig:
-    prepare_one_shift(rig, world)
-    rig.store.write(Batch(points=one_shift_samples(rig)))
-    jobs.sync_all(rig.database, rig.store, now_us=T8 + 600 * MIN, options=SyncOptions(stale_after_us=30 * MIN))
-    return rig
 
 
 def test_line_oee_with_buckets_equipment_and_waterfall(synced: Rig, world: World, client: TestClient) -> None:

@@ -11,10 +11,14 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.assessment import tenant_cases as assessment_cases
 from tests.conftest import Account, World, bearer
+from tests.production.builders import build_production
+from tests.production.programme_builders import BASELINE, EVALUATION, build_factory
 from tests.telemetry.builders import build_plant
 from tests.web.routes import OPERATIONS, Operation
 from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
+from zhizao.production import programme_service
 from zhizao.web.pages import PUBLIC_PATHS
 
 TenantCase = Callable[[World, TestClient], tuple[Account, dict[str, object]]]
@@ -43,6 +47,30 @@ def _plant_of_another_enterprise(world: World, client: TestClient) -> tuple[Acco
     return world.user(Role.ENTERPRISE), params
 
 
+def _production_of_another_enterprise(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
+    production = build_production(world)
+    params = {
+        "calendar_id": production.calendar_id,
+        "day": "2026-12-04",
+        "equipment_id": production.plant.equipment_id,
+        "node_id": production.plant.line_id,
+        "downtime_id": production.downtime_id,
+        "product_id": production.product_id,
+        "operation_id": production.operation_id,
+        "order_id": production.order_id,
+        "tree_id": production.tree_id,
+        "stop_id": production.stop_id,
+    }
+    return world.user(Role.ENTERPRISE), params
+
+
+def _verification_of_another_enterprise(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
+    factory = build_factory(world, output=False)
+    with world.database.session() as session:
+        row = programme_service.run_verification(session, factory.admin, factory.enterprise_id, BASELINE, EVALUATION)
+    return world.user(Role.ENTERPRISE), {"verification_id": row.id}
+
+
 PLANT_ROUTES = [
     ("GET", "/api/assets/nodes/{node_id}"),
     ("PATCH", "/api/assets/nodes/{node_id}"),
@@ -61,11 +89,52 @@ PLANT_ROUTES = [
     ("GET", "/api/signals/{signal_id}/export"),
 ]
 
+PRODUCTION_ROUTES = [
+    ("GET", "/api/production/calendars/{calendar_id}"),
+    ("PATCH", "/api/production/calendars/{calendar_id}"),
+    ("DELETE", "/api/production/calendars/{calendar_id}"),
+    ("POST", "/api/production/calendars/{calendar_id}/days"),
+    ("DELETE", "/api/production/calendars/{calendar_id}/days/{day}"),
+    ("GET", "/api/production/equipment/{equipment_id}/settings"),
+    ("PATCH", "/api/production/equipment/{equipment_id}/settings"),
+    ("GET", "/api/production/equipment/{equipment_id}/stops"),
+    ("PUT", "/api/production/nodes/{node_id}/calendar"),
+    ("GET", "/api/production/downtime/{downtime_id}"),
+    ("PATCH", "/api/production/downtime/{downtime_id}"),
+    ("DELETE", "/api/production/downtime/{downtime_id}"),
+    ("GET", "/api/production/products/{product_id}"),
+    ("PATCH", "/api/production/products/{product_id}"),
+    ("DELETE", "/api/production/products/{product_id}"),
+    ("GET", "/api/production/operations/{operation_id}"),
+    ("PATCH", "/api/production/operations/{operation_id}"),
+    ("DELETE", "/api/production/operations/{operation_id}"),
+    ("GET", "/api/production/orders/{order_id}"),
+    ("PATCH", "/api/production/orders/{order_id}"),
+    ("DELETE", "/api/production/orders/{order_id}"),
+    ("POST", "/api/production/orders/{order_id}/status"),
+    ("GET", "/api/production/reason-trees/{tree_id}"),
+    ("GET", "/api/production/stops/{stop_id}"),
+    ("PUT", "/api/production/stops/{stop_id}/reason"),
+    ("GET", "/api/production/stops/{stop_id}/suggestions"),
+]
+
 # (method, path) → how to get a caller of tenant B and the path parameters of a resource of tenant A.
 TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     ("GET", "/api/organisations/{organisation_id}"): _other_enterprise_organisation,
     ("DELETE", "/api/me/tokens/{token_id}"): _other_users_token,
     **dict.fromkeys(PLANT_ROUTES, _plant_of_another_enterprise),
+    **dict.fromkeys(PRODUCTION_ROUTES, _production_of_another_enterprise),
+    ("GET", "/api/production/programme/verifications/{verification_id}"): _verification_of_another_enterprise,
+    **assessment_cases.TENANT_CASES,
+}
+
+# Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
+TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
+    ("POST", "/api/production/calendars/{calendar_id}/days"): {"day": "2026-12-04", "kind": "holiday"},
+    ("PUT", "/api/production/nodes/{node_id}/calendar"): {"calendar_id": None},
+    ("POST", "/api/production/orders/{order_id}/status"): {"status": "cancelled"},
+    ("PUT", "/api/production/stops/{stop_id}/reason"): {"reason_id": None},
+    **assessment_cases.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.
@@ -117,7 +186,7 @@ def test_another_tenants_id_gets_404(client: TestClient, world: World, op: Opera
         op.url(**params),
         params=REQUIRED_QUERY,
         headers=bearer(client, caller),
-        json={} if op.has_body else None,
+        json=TENANT_BODIES.get((op.method, op.path), {}) if op.has_body else None,
     )
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"

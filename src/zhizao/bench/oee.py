@@ -32,6 +32,10 @@ from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 
 I64 = NDArray[np.int64]
 SECOND_US = 1_000_000
+PRODUCTS = 4
+PRU_US = 58 * SECOND_US  # every product's planned run time per unit (cycles average 60 s)
+PRU_BY_CODE = {f"P{product}": PRU_US for product in range(PRODUCTS)}
+MICRO_STOP_US = 120 * SECOND_US
 # (state, mode, mean duration in seconds, weight): what a machine does between changes.
 ACTIVITIES = (
     (MachineryItemState.EXECUTING, OperationMode.PROCESSING, 1500, 0.55),
@@ -130,7 +134,7 @@ def generate(options: OeeBenchOptions, start_us: int, end_us: int) -> Fleet:
     counts = CountArrays(
         intervals.equipment[producing],
         intervals.end_us[producing] - 1,
-        (intervals.equipment[producing] % 4).astype(np.int64),
+        (intervals.equipment[producing] % PRODUCTS).astype(np.int64),
         good - scrap,
         scrap,
         np.zeros(len(producing), dtype=np.int64),
@@ -149,8 +153,8 @@ def _grid(fleet: Fleet, windows: CalendarWindows, machines: int) -> tuple[float,
         fleet.counts,
         [windows],
         calendar_of=np.zeros(machines, dtype=np.int64),
-        pru_us=np.full(4, 58 * SECOND_US, dtype=np.int64),
-        micro_stop_us=np.full(machines, 120 * SECOND_US, dtype=np.int64),
+        pru_us=np.full(PRODUCTS, PRU_US, dtype=np.int64),
+        micro_stop_us=np.full(machines, MICRO_STOP_US, dtype=np.int64),
         bucketing=Bucketing.DAY,
     )
     elapsed = time.perf_counter() - began
@@ -179,26 +183,30 @@ def _one_day(fleet: Fleet, day_start: int, day_end: int) -> Fleet:
     )
 
 
+def machine_inputs(fleet: Fleet, machine: int) -> tuple[list[Span], list[CountRecord]]:
+    """One machine's ledger and counts in the one-equipment path's types."""
+    i, c = fleet.intervals, fleet.counts
+    rows = np.flatnonzero(i.equipment == machine)
+    spans = [
+        Span(
+            int(i.start_us[r]),
+            int(i.end_us[r]),
+            MachineryItemState(int(fleet.states[r])),
+            OperationMode(int(fleet.modes[r])),
+        )
+        for r in rows
+    ]
+    counted = np.flatnonzero(c.equipment == machine)
+    records = [CountRecord(int(c.ts_us[r]), f"P{int(c.product[r])}", int(c.good[r]), int(c.scrap[r])) for r in counted]
+    return spans, records
+
+
 def _per_equipment(fleet: Fleet, windows: CalendarWindows, machines: int) -> float:
     """The one-equipment path (``evaluate``) over the first ``machines`` machines."""
-    i, c = fleet.intervals, fleet.counts
     began = time.perf_counter()
     for machine in range(machines):
-        rows = np.flatnonzero(i.equipment == machine)
-        spans = [
-            Span(
-                int(i.start_us[r]),
-                int(i.end_us[r]),
-                MachineryItemState(int(fleet.states[r])),
-                OperationMode(int(fleet.modes[r])),
-            )
-            for r in rows
-        ]
-        counted = np.flatnonzero(c.equipment == machine)
-        records = [
-            CountRecord(int(c.ts_us[r]), f"P{int(c.product[r])}", int(c.good[r]), int(c.scrap[r])) for r in counted
-        ]
-        evaluate(spans, windows, records, {f"P{p}": 58 * SECOND_US for p in range(4)}, micro_stop_us=120 * SECOND_US)
+        spans, records = machine_inputs(fleet, machine)
+        evaluate(spans, windows, records, PRU_BY_CODE, micro_stop_us=MICRO_STOP_US)
     return time.perf_counter() - began
 
 

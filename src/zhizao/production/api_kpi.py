@@ -19,7 +19,7 @@ from zhizao.production.kpi_schemas import (
     ParetoRead,
     WaterfallRead,
 )
-from zhizao.production.kpi_service import Granularity
+from zhizao.production.kpi_service import Granularity, Scope
 from zhizao.production.losses import waterfall
 from zhizao.telemetry.scope import ASSET_READERS
 
@@ -30,28 +30,38 @@ StartDate = Annotated[date, Query(description="first local day of the period")]
 EndDate = Annotated[date, Query(description="last local day of the period (inclusive)")]
 
 
-@router.get("/oee")
-def oee(
+def scope_of(
     principal: Reader,
     session: SessionDep,
-    start: StartDate,
-    end: EndDate,
     enterprise_id: IdQuery = None,
     node_id: IdQuery = None,
     equipment_id: IdQuery = None,
+) -> Scope:
+    """The equipment a query covers: one piece, an asset node's subtree, or an enterprise (the caller's own)."""
+    return kpi_service.resolve_scope(
+        session, principal, enterprise_id=enterprise_id, node_id=node_id, equipment_id=equipment_id
+    )
+
+
+ScopeDep = Annotated[Scope, Depends(scope_of)]
+
+
+@router.get("/oee")
+def oee(
+    scope: ScopeDep,
+    session: SessionDep,
+    start: StartDate,
+    end: EndDate,
     granularity: Granularity = Granularity.DAY,
 ) -> OeeReport:
     """OEE, its factors and every ISO 22400-2 KPI of a piece of equipment, an asset node's subtree or an
     enterprise: the total, per shift / day / week / month, per piece of equipment, and the loss waterfall."""
-    scope = kpi_service.resolve_scope(
-        session, principal, enterprise_id=enterprise_id, node_id=node_id, equipment_id=equipment_id
-    )
     total = kpi_service.overall(session, scope, start, end)
     per_equipment = kpi_service.by_equipment(session, scope, start, end)
     return OeeReport(
         enterprise_id=scope.enterprise_id,
-        node_id=node_id,
-        equipment_id=equipment_id,
+        node_id=scope.node.id if scope.node is not None else None,
+        equipment_id=scope.equipment[0].id if scope.single else None,
         start=start,
         end=end,
         granularity=granularity,
@@ -71,17 +81,6 @@ def oee(
 
 
 @router.get("/downtime-pareto")
-def downtime_pareto(
-    principal: Reader,
-    session: SessionDep,
-    start: StartDate,
-    end: EndDate,
-    enterprise_id: IdQuery = None,
-    node_id: IdQuery = None,
-    equipment_id: IdQuery = None,
-) -> list[ParetoRead]:
+def downtime_pareto(scope: ScopeDep, session: SessionDep, start: StartDate, end: EndDate) -> list[ParetoRead]:
     """Lost time in planned busy time per downtime reason, largest first, with cumulative shares."""
-    scope = kpi_service.resolve_scope(
-        session, principal, enterprise_id=enterprise_id, node_id=node_id, equipment_id=equipment_id
-    )
     return [ParetoRead.of(row) for row in downtime.lost_time_by_reason(session, scope, start, end)]

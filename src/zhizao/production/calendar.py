@@ -19,12 +19,13 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from zhizao.errors import FieldProblem, InputError
+from zhizao.fields import TimeZoneName, Weekdays
 
 MINUTES_PER_DAY = 24 * 60
 US_PER_MINUTE = 60_000_000
@@ -130,28 +131,12 @@ class WorkCalendar(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     shifts: tuple[Shift, ...] = Field(default_factory=_default_shifts)
-    weekdays: frozenset[int] = frozenset(range(5))
+    weekdays: Weekdays = frozenset(range(5))
     public_holidays: HolidayRegion = HolidayRegion.CN
     holidays: frozenset[date] = frozenset()
     working_days: frozenset[date] = frozenset()
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone: {value}") from exc
-        return value
-
-    @field_validator("weekdays")
-    @classmethod
-    def _weekdays(cls, value: frozenset[int]) -> frozenset[int]:
-        if not value <= frozenset(range(7)):
-            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhizao.errors import InputError
-from zhizao.production.calendar import expand, local_midnight_us
+from zhizao.production.calendar import local_midnight_us
+from zhizao.production.equipment_plan import calendar_of, windows_for
 from zhizao.production.kpi_service import Scope, check_period
 from zhizao.production.ledger import Span
 from zhizao.production.losses import ParetoRow, pareto
-from zhizao.production.materialise import calendar_of, planned_downtime
 from zhizao.production.models import DowntimeReason, StateInterval
 from zhizao.production.timemodel import TimeCategory, classify
 from zhizao.telemetry.machinery import MachineryItemState, OperationMode
@@ -42,7 +42,7 @@ def lost_time_by_reason(session: Session, scope: Scope, start: date, end: date) 
             continue
         zone = ZoneInfo(calendar.timezone)
         start_us, end_us = local_midnight_us(zone, start), local_midnight_us(zone, end + timedelta(days=1))
-        windows = expand(calendar, planned_downtime(session, equipment, start_us, end_us), start_us, end_us)
+        windows = windows_for(session, equipment, calendar, start_us, end_us)
         rows = _intervals(session, equipment.id, start_us, end_us)
         spans = [Span(row[0], row[1], MachineryItemState(row[2]), OperationMode(row[3]), None) for row in rows]
         for piece in classify(spans, windows, micro_stop_us=threshold_us):

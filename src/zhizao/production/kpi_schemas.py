@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import BaseModel
 
-from zhizao.production.kpi import KpiFlag, KpiSet, kpis
+from zhizao.production.kpi import KpiSet, kpis
 from zhizao.production.losses import ParetoRow, Waterfall
 from zhizao.production.totals import Totals
 
@@ -58,31 +58,6 @@ class TimeElements(BaseModel):
         )
 
 
-class KpiValues(BaseModel):
-    availability: float | None
-    effectiveness: float | None
-    quality_ratio: float | None
-    oee: float | None
-    oee_cross_check: float | None
-    oee_cross_check_difference: float | None
-    nee: float | None
-    teep: float | None
-    setup_rate: float | None
-    technical_efficiency: float | None
-    utilisation_efficiency: float | None
-    allocation_efficiency: float | None
-    throughput_rate_per_hour: float | None
-    mtbf_s: float | None
-    mttr_s: float | None
-    scrap_ratio: float | None
-    rework_ratio: float | None
-    flags: list[KpiFlag]
-
-    @classmethod
-    def of(cls, values: KpiSet) -> KpiValues:
-        return cls.model_validate(asdict(values))
-
-
 class WaterfallRead(BaseModel):
     """The six big losses in seconds, from planned busy time down to fully productive time."""
 
@@ -108,11 +83,11 @@ class WaterfallRead(BaseModel):
 
 class Measured(BaseModel):
     times: TimeElements
-    kpis: KpiValues
+    kpis: KpiSet  # fractions (0.85 = 85 %); None where a ratio is undefined
 
     @classmethod
     def of(cls, totals: Totals) -> Measured:
-        return cls(times=TimeElements.of(totals), kpis=KpiValues.of(kpis(totals)))
+        return cls(times=TimeElements.of(totals), kpis=kpis(totals))
 
 
 class OeeBucketRead(Measured):

@@ -39,6 +39,7 @@ class Scope:
     enterprise_id: int
     equipment: tuple[Equipment, ...]
     node: AssetNode | None = None
+    single: bool = False  # one piece of equipment was asked for
 
     @property
     def equipment_ids(self) -> list[int]:
@@ -63,7 +64,7 @@ def resolve_scope(
     """Equipment of one piece, of an asset node's subtree, or of a whole enterprise — within the caller's tenant."""
     if equipment_id is not None:
         row = get_scoped(session, actor, Equipment, equipment_id, "equipment")
-        return Scope(row.enterprise_id, (row,))
+        return Scope(row.enterprise_id, (row,), single=True)
     if node_id is not None:
         node = get_scoped(session, actor, AssetNode, node_id, "asset node")
         return Scope(node.enterprise_id, tuple(_equipment_under(session, node)), node)

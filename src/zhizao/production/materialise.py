@@ -14,27 +14,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from zhizao.production.calendar import (
-    PlannedDowntime,
     WorkCalendar,
-    expand,
     local_date_of,
     local_midnight_us,
 )
 from zhizao.production.counts import CountRecord
+from zhizao.production.equipment_plan import calendar_of, windows_for
 from zhizao.production.ledger import Span
 from zhizao.production.models import (
     TOTAL_COLUMNS,
     BucketKind,
     BucketTotals,
     DailyOutput,
-    EquipmentSetting,
-    PlannedDowntimeRecord,
     StateInterval,
-    WorkCalendarRecord,
 )
 from zhizao.production.products import ProductResolver, resolver_for
 from zhizao.production.sources import HOUR_US, ProductionSignals, counter_increments, production_signals
@@ -47,16 +43,6 @@ DEFAULT_ZONE = "Asia/Shanghai"
 DAY_US = 24 * HOUR_US
 UNKNOWN_PRODUCT = ""  # units made while no order or program told which product
 _BUCKET_KINDS = ((Bucketing.SHIFT, BucketKind.SHIFT), (Bucketing.DAY, BucketKind.DAY))
-
-
-def calendar_of(session: Session, equipment: Equipment) -> tuple[WorkCalendar | None, int]:
-    """The equipment's calendar (None without one) and its micro-stop threshold in µs."""
-    setting = session.get(EquipmentSetting, equipment.id)
-    threshold_us = (setting.micro_stop_s if setting is not None else 120) * 1_000_000
-    if setting is None or setting.calendar_id is None:
-        return None, threshold_us
-    record = session.get(WorkCalendarRecord, setting.calendar_id)
-    return (WorkCalendar.model_validate(record.definition) if record is not None else None), threshold_us
 
 
 def day_function(session: Session, equipment: Equipment) -> Callable[[int], date]:
@@ -115,7 +101,7 @@ def _compute(
     zone = ZoneInfo(calendar.timezone)
     # A night shift that starts on the last day ends on the next one.
     start_us, end_us = local_midnight_us(zone, first), local_midnight_us(zone, last + timedelta(days=2))
-    windows = expand(calendar, planned_downtime(session, equipment, start_us, end_us), start_us, end_us)
+    windows = windows_for(session, equipment, calendar, start_us, end_us)
     spans = _spans(session, equipment.id, start_us - DAY_US, end_us + DAY_US)
     resolver = resolver_for(session, equipment, start_us, end_us)
     counts = _counts(store, signals, spans, resolver, start_us, end_us)
@@ -141,18 +127,6 @@ def _compute(
     if rows:
         session.execute(insert(BucketTotals), rows)
     _store_output(session, store, equipment, signals, counts, zone, first, last)
-
-
-def planned_downtime(session: Session, equipment: Equipment, start_us: int, end_us: int) -> list[PlannedDowntime]:
-    rows = session.scalars(
-        select(PlannedDowntimeRecord).where(
-            PlannedDowntimeRecord.enterprise_id == equipment.enterprise_id,
-            or_(PlannedDowntimeRecord.equipment_id.is_(None), PlannedDowntimeRecord.equipment_id == equipment.id),
-            PlannedDowntimeRecord.end_us > start_us,
-            PlannedDowntimeRecord.start_us < end_us,
-        )
-    )
-    return [PlannedDowntime(row.start_us, row.end_us, row.kind) for row in rows]
 
 
 def _spans(session: Session, equipment_id: int, start_us: int, end_us: int) -> list[Span]:

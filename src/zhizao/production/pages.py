@@ -119,13 +119,7 @@ def oee_page(
         "granularities": list(Granularity),
         "total": Measured.of(total),
         "waterfall": WaterfallRead.of(waterfall(total)),
-        "trend": [
-            {
-                "key": bucket.key,
-                **{k: v for k, v in Measured.of(bucket.totals).kpis.model_dump().items() if k != "flags"},
-            }
-            for bucket in trend
-        ],
+        "trend": [{"key": bucket.key, **kpis(bucket.totals).as_dict()} for bucket in trend],
         "children": _children(session, scope, per_equipment),
         "pareto": downtime.lost_time_by_reason(session, scope, start, pareto_end),
         "pareto_end": pareto_end,

@@ -7,9 +7,11 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import NamedTuple, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from zhizao.fields import TimeZoneName, Weekdays
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -53,25 +55,9 @@ class ShiftCalendar(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    timezone: str = "Asia/Shanghai"
+    timezone: TimeZoneName = "Asia/Shanghai"
     shifts: tuple[Shift, ...] = (Shift.of("A", "08:00", "16:00"), Shift.of("B", "16:00", "24:00"))
-    work_days: frozenset[int] = frozenset(range(6))
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone: {value}") from exc
-        return value
-
-    @field_validator("work_days")
-    @classmethod
-    def _weekdays(cls, value: frozenset[int]) -> frozenset[int]:
-        if not value <= frozenset(range(7)):
-            raise ValueError("work days are 0 (Monday) to 6 (Sunday)")
-        return value
+    work_days: Weekdays = frozenset(range(6))
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Self:

@@ -7,26 +7,23 @@ Existing equipment (same code) is updated, so re-importing a corrected list is s
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
-from typing import Any
 
-from openpyxl import Workbook, load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhizao.accounts import audit
 from zhizao.accounts.principal import Principal
-from zhizao.errors import FieldProblem, InputError, plain_message
+from zhizao.errors import FieldProblem, InputError
 from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS, EquipmentType, NodeLevel
 from zhizao.telemetry.models import AssetNode, Equipment
 from zhizao.telemetry.schemas import EquipmentCreate, NodeCreate
 from zhizao.telemetry.scope import enterprise_for_write
-from zhizao.ui import i18n
+from zhizao.ui import i18n, spreadsheet
 
-MAX_ROWS = 20_000
-MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = spreadsheet.DEFAULT_MAX_ROWS
+MAX_BYTES = spreadsheet.DEFAULT_MAX_BYTES
 
 # column code → header shown in the template (zh-CN), in template order
 COLUMNS: dict[str, str] = {
@@ -56,41 +53,8 @@ def _equipment_type(value: str) -> EquipmentType:
     raise ValueError(f"unknown equipment type {text!r}")
 
 
-def _header_map(header: tuple[Any, ...]) -> dict[str, int]:
-    by_name = {name: code for code, name in COLUMNS.items()} | {code: code for code in COLUMNS}
-    found: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        code = by_name.get(str(cell).strip()) if cell is not None else None
-        if code:
-            found[code] = index
-    missing = [COLUMNS[code] for code in REQUIRED if code not in found]
-    if missing:
-        raise InputError.for_field("file", f"missing columns: {', '.join(missing)}")
-    return found
-
-
 def read_rows(content: bytes) -> list[dict[str, str]]:
-    if len(content) > MAX_BYTES:
-        raise InputError.for_field("file", f"larger than {MAX_BYTES // (1024 * 1024)} MiB")
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise InputError.for_field("file", "is not an Excel .xlsx workbook") from exc
-    sheet = workbook.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
-    columns = _header_map(next(rows, ()))
-    parsed: list[dict[str, str]] = []
-    for values in rows:
-        if all(value in (None, "") for value in values):
-            continue
-        if len(parsed) >= MAX_ROWS:
-            raise InputError.for_field("file", f"more than {MAX_ROWS} rows")
-        parsed.append(
-            {code: "" if index >= len(values) or values[index] is None else str(values[index]).strip()
-             for code, index in columns.items()}
-        )  # fmt: skip
-    workbook.close()
-    return parsed
+    return spreadsheet.read_rows(content, COLUMNS, REQUIRED, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
 
 
 def import_assets(session: Session, actor: Principal, content: bytes, enterprise_id: int | None) -> ImportResult:
@@ -138,9 +102,7 @@ def import_assets(session: Session, actor: Principal, content: bytes, enterprise
                     year=int(float(row["year"])) if row.get("year") else None,
                 )
             except ValidationError as exc:
-                for error in exc.errors():
-                    field = str(error["loc"][0]) if error["loc"] else "row"
-                    problems.append(FieldProblem(f"row {number}: {field}", plain_message(error["msg"])))
+                problems.extend(spreadsheet.row_problems(number, exc))
                 continue
             except ValueError as exc:
                 problems.append(FieldProblem(f"row {number}", str(exc)))
@@ -170,15 +132,8 @@ def import_assets(session: Session, actor: Principal, content: bytes, enterprise
 
 def template_workbook() -> bytes:
     """The import template: headers and one example row."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "设备清单"
-    sheet.append(list(COLUMNS.values()))
-    sheet.append([
+    example = [
         "S1", "临港工厂", "A1", "机加工车间", "L1", "缸体加工线", "", "", "L1-CNC-01", "立式加工中心 1 号",
         "数控机床", "上海机床厂", "VMC850", "SN-2021-0001", 2021,
-    ])  # fmt: skip
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    ]  # fmt: skip
+    return spreadsheet.template_workbook("设备清单", list(COLUMNS.values()), [example])

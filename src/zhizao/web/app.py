@@ -16,7 +16,18 @@ from zhizao.accounts import api as accounts_api
 from zhizao.accounts import audit as accounts_audit
 from zhizao.accounts import pages as accounts_pages
 from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
+from zhizao.assessment import api as assessment_api
+from zhizao.assessment.audit_labels import ACTION_LABELS as ASSESSMENT_ACTIONS
 from zhizao.db.engine import Database, create_database
+from zhizao.production import api as production_api
+from zhizao.production import api_kpi as production_kpi
+from zhizao.production import api_programme as production_programme
+from zhizao.production import pages as production_pages
+from zhizao.production import pages_programme as programme_pages
+from zhizao.production import pages_reports as report_pages
+from zhizao.production import pages_stops as stop_pages
+from zhizao.production.audit_labels import ACTION_LABELS as PRODUCTION_ACTIONS
+from zhizao.production.programme_service import ACTION_LABELS as PROGRAMME_ACTIONS
 from zhizao.settings import Settings
 from zhizao.telemetry import api as telemetry_api
 from zhizao.telemetry import api_data as telemetry_data
@@ -35,11 +46,42 @@ from zhizao.web.middleware import BodyLimitMiddleware, LocaleMiddleware, Metrics
 SESSION_COOKIE = "zhizao_session"
 
 # Each context contributes its JSON routes, its pages, its templates package and its navigation entries.
-API_ROUTERS = (accounts_api.router, telemetry_api.router, telemetry_data.router, api_ingest.router)
-PAGE_ROUTERS = (shell_pages.router, accounts_pages.router, telemetry_pages.router, telemetry_manage.router)
-TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.telemetry", "zhizao.ui")
-NAVIGATION = (*shell_pages.NAV, *accounts_pages.NAV, *telemetry_pages.NAV)
-AUDIT_ACTION_LABELS = {**accounts_audit.ACTION_LABELS, **TELEMETRY_ACTIONS}
+API_ROUTERS = (
+    accounts_api.router,
+    telemetry_api.router,
+    telemetry_data.router,
+    api_ingest.router,
+    production_api.router,
+    production_kpi.router,
+    production_programme.router,
+    assessment_api.router,
+)
+PAGE_ROUTERS = (
+    shell_pages.router,
+    accounts_pages.router,
+    telemetry_pages.router,
+    telemetry_manage.router,
+    production_pages.router,
+    programme_pages.router,
+    stop_pages.router,
+    report_pages.router,
+)
+TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.telemetry", "zhizao.production", "zhizao.ui")
+NAVIGATION = (
+    *shell_pages.NAV,
+    *accounts_pages.NAV,
+    *telemetry_pages.NAV,
+    *production_pages.NAV,
+    *programme_pages.NAV,
+    *stop_pages.NAV,
+)
+AUDIT_ACTION_LABELS = {
+    **accounts_audit.ACTION_LABELS,
+    **TELEMETRY_ACTIONS,
+    **PRODUCTION_ACTIONS,
+    **PROGRAMME_ACTIONS,
+    **ASSESSMENT_ACTIONS,
+}
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
