@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # Session cookies are sent over HTTPS only, unless demo mode serves plain HTTP on loopback.
     secure_cookies: bool = True
-    max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    # Evidence files (10 MiB) and Excel imports (5 MiB) are the largest bodies; the rest are small JSON.
+    max_request_bytes: int = Field(default=12 * 1024 * 1024, ge=1024)
     access_token_minutes: int = Field(default=60, ge=1)
     session_hours: int = Field(default=12, ge=1)
     login_max_failures: int = Field(default=5, ge=1)

@@ -59,6 +59,8 @@ DIAGNOSIS_ROUTES = [
     ("GET", "/api/assessment/assessments/{assessment_id}/evidence"),
     ("POST", "/api/assessment/assessments/{assessment_id}/evidence"),
     ("GET", "/api/assessment/assessments/{assessment_id}/evidence/{evidence_id}"),
+    ("GET", "/api/assessment/assessments/{assessment_id}/report.pdf"),
+    ("GET", "/api/assessment/assessments/{assessment_id}/ratings.xlsx"),
 ]
 SELF_ASSESSMENT_ROUTES = [("POST", "/api/assessment/self-assessments/{assessment_id}/submit")]
 INTEGRATOR_ROUTES = [

@@ -20,6 +20,7 @@ import uvicorn
 
 from zhizao import migrations
 from zhizao.db.engine import create_database
+from zhizao.demo import production as production_demo
 from zhizao.demo import seed_all
 from zhizao.settings import load_settings
 from zhizao.web.app import create_app
@@ -59,6 +60,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     database = create_database(settings)
     migrations.upgrade(database.engine)
     seed_all(database, settings)
+    # Two days of the virtual factory's production history (one before, one after its upgrade), so the OEE
+    # pages have something to draw.
+    production_demo.seed_history(database, production_demo.HistoryPlan.daily(int(time.time() * 1000), 1), rules=None)
     app = create_app(settings, database=database)
 
     # Bind first and hand the socket to uvicorn: the port is ours from the start, with no race for it.

@@ -4,8 +4,10 @@ an organisation and a user, and is sent to sign-in where it must be."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -171,3 +173,20 @@ def test_enterprise_sees_its_plant_and_the_equipment_page_goes_live(page: Any, l
     # The page opens a server-sent-events stream; its first event flips the status from 连接中… to 实时.
     expect(page.locator("#live-status")).to_have_text("实时", timeout=10_000)
     expect(page.locator("#history canvas")).to_have_count(1)
+
+
+@pytest.mark.browser
+def test_the_oee_dashboard_draws_its_charts_and_drills_down(page: Any, live_server: LiveServer) -> None:
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url("/login"))
+    sign_in(page, "enterprise", "zhizao-enterprise-demo")
+    yesterday = (datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)).isoformat()
+    page.goto(live_server.url(f"/production/oee?start={yesterday}&end={yesterday}"))
+    expect(page.locator("#oee-value")).to_have_text(re.compile(r"^\d+\.\d %$"))
+    for chart in ("#trend-chart", "#waterfall-chart", "#pareto-chart"):
+        expect(page.locator(f"{chart} canvas")).to_have_count(1)
+    expect(page.locator("#drill-down tbody tr")).to_have_count(2)  # the two lines
+    page.locator("#drill-down tbody a").first.click()
+    expect(page.locator("#drill-down tbody tr")).to_have_count(6)  # the line's six machines
+    assert errors == []

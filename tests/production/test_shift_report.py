@@ -157,8 +157,8 @@ def test_pdf_has_chinese_text_and_draws_its_header(synced: Rig, world: World, cl
         assert expected in text, expected
     assert "88.9%" in text  # OEE = 60·400/27 000
     assert "A (16:00–00:00)" in text  # the calendar's 08:00–16:00 UTC, shown in Asia/Shanghai
-    assert _top_of_page_1(pdf, "班次报告") < 0.1  # the title opens the page
-    assert 0.1 < _top_of_page_1(pdf, "设备综合效率") < 0.5  # the KPI table follows the header
+    assert _top_of_page_1(pdf, "班次报告") < 0.15  # the title opens the page
+    assert 0.15 < _top_of_page_1(pdf, "设备综合效率") < 0.5  # the KPI table follows the header
     grey = _page_1_grey(pdf)
     header = grey[: grey.shape[0] // 4]
     assert (header < 128).sum() > 100, "nothing drawn in the header area"

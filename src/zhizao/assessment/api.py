@@ -21,9 +21,11 @@ from zhizao.assessment import (
     service_evidence,
     service_pool,
     service_ratings,
+    service_report,
     service_verify,
 )
 from zhizao.assessment.lifecycle import AssessmentKind, AssessmentStatus
+from zhizao.assessment.report_text import ReportLanguage
 from zhizao.assessment.schemas import (
     AgreementRead,
     AssessmentRead,
@@ -69,6 +71,9 @@ IntegratorReader = Annotated[Principal, Depends(require_role(*INTEGRATOR_READERS
 IntegratorEditor = Annotated[Principal, Depends(require_role(*INTEGRATOR_EDITORS))]
 Expert = Annotated[Principal, Depends(require_role(Role.EXPERT))]
 ConsensusMover = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.OFFICER, Role.EXPERT))]
+Language = Annotated[ReportLanguage, Query()]
+PDF_TYPE = "application/pdf"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 CREATED = status.HTTP_201_CREATED
 
@@ -304,3 +309,32 @@ def download_evidence(
     row, content = service_evidence.open_evidence(session, principal, settings.data_dir, assessment_id, evidence_id)
     disposition = f"attachment; filename*=UTF-8''{quote(row.original_name)}"
     return Response(content, media_type=row.content_type, headers={"Content-Disposition": disposition})
+
+
+# --- report downloads --------------------------------------------------------------------------------------
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    return Response(content, media_type=media_type, headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@router.get("/assessments/{assessment_id}/report.pdf", response_class=Response)
+def download_report(
+    assessment_id: IdPath,
+    principal: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    lang: Language = ReportLanguage.ZH,
+) -> Response:
+    """The diagnosis report of a closed diagnosis (409 before, and for a self-assessment, which has no team)."""
+    content = service_report.report_pdf(session, principal, assessment_id, lang.value, settings.timezone)
+    return _attachment(content, PDF_TYPE, f"assessment-{assessment_id}-report-{lang.value}.pdf")
+
+
+@router.get("/assessments/{assessment_id}/ratings.xlsx", response_class=Response)
+def download_ratings(
+    assessment_id: IdPath, principal: Viewer, session: SessionDep, lang: Language = ReportLanguage.ZH
+) -> Response:
+    """Every rating of a closed diagnosis or a submitted self-assessment as a workbook (409 before)."""
+    content = service_report.ratings_xlsx(session, principal, assessment_id, lang.value)
+    return _attachment(content, XLSX_TYPE, f"assessment-{assessment_id}-ratings-{lang.value}.xlsx")

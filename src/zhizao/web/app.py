@@ -17,6 +17,7 @@ from zhizao.accounts import audit as accounts_audit
 from zhizao.accounts import pages as accounts_pages
 from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from zhizao.assessment import api as assessment_api
+from zhizao.assessment import pages as assessment_pages
 from zhizao.assessment.audit_labels import ACTION_LABELS as ASSESSMENT_ACTIONS
 from zhizao.db.engine import Database, create_database
 from zhizao.production import api as production_api
@@ -65,8 +66,16 @@ PAGE_ROUTERS = (
     programme_pages.router,
     stop_pages.router,
     report_pages.router,
+    assessment_pages.router,
 )
-TEMPLATE_PACKAGES = ("zhizao.web", "zhizao.accounts", "zhizao.telemetry", "zhizao.production", "zhizao.ui")
+TEMPLATE_PACKAGES = (
+    "zhizao.web",
+    "zhizao.accounts",
+    "zhizao.telemetry",
+    "zhizao.production",
+    "zhizao.assessment",
+    "zhizao.ui",
+)
 NAVIGATION = (
     *shell_pages.NAV,
     *accounts_pages.NAV,
@@ -74,6 +83,7 @@ NAVIGATION = (
     *production_pages.NAV,
     *programme_pages.NAV,
     *stop_pages.NAV,
+    *assessment_pages.NAV,
 )
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,

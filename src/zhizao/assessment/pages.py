@@ -1,0 +1,254 @@
+"""Pages of maturity assessment («成熟度评估»): the assessments in the caller's scope (an enterprise starts a
+self-assessment there, an officer opens a diagnosis), an assessment with its progress, result, radar chart of
+domain scores, roadmap and downloads, and a questionnaire per domain saved through the rating service.
+
+Scope is the services' (``service_access``): another enterprise's assessment, or a diagnosis an expert is not
+on, is a 404 here as in the API. Model texts (domains, requirements) come from the model's own zh / en wording.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from zhizao.accounts.deps import SessionDep, require_role
+from zhizao.accounts.models import Organisation
+from zhizao.accounts.principal import Principal
+from zhizao.accounts.roles import Role
+from zhizao.assessment import service, service_diagnosis, service_ratings
+from zhizao.assessment.kinds import EvidenceGrade
+from zhizao.assessment.lifecycle import AssessmentKind
+from zhizao.assessment.model import Domain, MaturityModel, load_model
+from zhizao.assessment.models import Assessment, EnterpriseProfile
+from zhizao.assessment.report_input import radar_level
+from zhizao.assessment.report_text import ReportLanguage, grade_label, level_label, model_text
+from zhizao.assessment.schemas import DiagnosisCreate, RatingInput, ResultRead, SelfAssessmentCreate
+from zhizao.assessment.service_access import OVERSEERS, SELF_ASSESSORS, VIEWERS, get_assessment, rater_for_read
+from zhizao.assessment.service_report import FINAL_STATUS
+from zhizao.errors import Conflict, FieldProblem, NotFound
+from zhizao.fields import IdPath
+from zhizao.ui import i18n
+from zhizao.ui.forms import attempt
+from zhizao.ui.i18n import N_
+from zhizao.ui.nav import NavItem
+from zhizao.ui.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+HOME = "/assessment"
+NAV = (NavItem(N_("Maturity assessment"), HOME, roles=frozenset(VIEWERS), order=400),)
+Viewer = Annotated[Principal, Depends(require_role(*VIEWERS))]
+Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
+SelfAssessor = Annotated[Principal, Depends(require_role(*SELF_ASSESSORS))]
+RATING_CHOICES = (("1", "1"), ("0.8", "0.8"), ("0.5", "0.5"), ("0", "0"), ("na", N_("Not applicable")))
+KIND_LABELS = {AssessmentKind.SELF: N_("Self-assessment"), AssessmentKind.DIAGNOSIS: N_("On-site diagnosis")}
+
+
+def _lang() -> ReportLanguage:
+    return ReportLanguage.ZH if i18n.current_locale().startswith("zh") else ReportLanguage.EN
+
+
+def _names(session: Session, ids: set[int]) -> dict[int, str]:
+    return dict(session.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(ids))).all())
+
+
+@router.get(HOME)
+def assessments_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
+    return _list_view(request, principal, session, [])
+
+
+def _list_view(request: Request, principal: Principal, session: Session, problems: list[FieldProblem]) -> Response:
+    rows = service.list_assessments(session, principal)
+    profiled: list[tuple[int, str]] = []
+    if principal.sees_all_tenants:
+        profiled = [
+            (enterprise_id, name)
+            for enterprise_id, name in session.execute(
+                select(Organisation.id, Organisation.name)
+                .join(EnterpriseProfile, EnterpriseProfile.enterprise_id == Organisation.id)
+                .order_by(Organisation.name)
+            ).all()
+        ]
+    context = {
+        "assessments": rows,
+        "names": _names(session, {row.enterprise_id for row in rows}),
+        "kind_labels": KIND_LABELS,
+        "can_self_assess": principal.role in SELF_ASSESSORS and principal.role == Role.ENTERPRISE,
+        "can_open": principal.sees_all_tenants,
+        "enterprises": profiled,
+        "problems": problems,
+    }
+    return render(request, "assessment/list.html", context, status_code=422 if problems else 200)
+
+
+@router.post(HOME + "/self-assessments")
+def start_self_assessment(request: Request, principal: SelfAssessor, session: SessionDep) -> Response:
+    created, problems = attempt(lambda: service.create_self_assessment(session, principal, SelfAssessmentCreate()))
+    if created is None:
+        session.rollback()
+        return _list_view(request, principal, session, problems)
+    return RedirectResponse(f"{HOME}/{created.id}", status_code=303)
+
+
+@router.post(HOME + "/diagnoses")
+def open_diagnosis(
+    request: Request, principal: Overseer, session: SessionDep, enterprise_id: Annotated[int, Form()]
+) -> Response:
+    """Open a diagnosis and let the system propose its team (the officer adjusts it through the API)."""
+
+    def run() -> Assessment:
+        row = service_diagnosis.open_diagnosis(session, principal, DiagnosisCreate(enterprise_id=enterprise_id))
+        session.rollback()
+        return service_diagnosis.propose_team(session, principal, row.id)
+
+    created, problems = attempt(run)
+    if created is None:
+        session.rollback()
+        return _list_view(request, principal, session, problems)
+    return RedirectResponse(f"{HOME}/{created.id}", status_code=303)
+
+
+def _result(session: Session, principal: Principal, assessment_id: int) -> ResultRead | None:
+    try:
+        return service_ratings.result(session, principal, assessment_id)
+    except Conflict:  # an enterprise sees a diagnosis's result once it is closed
+        return None
+
+
+def _radar(model: MaturityModel, result: ResultRead, lang: ReportLanguage) -> dict[str, Any] | None:
+    """Domain scores at the level the report's radar shows (the next level to reach)."""
+    level = radar_level(result.score)
+    found = next((entry for entry in result.score.levels if entry.level == level), None)
+    if found is None or not found.domains:
+        return None
+    names = {domain.key: model_text(domain.name, lang) for domain in model.domains}
+    return {
+        "level": level,
+        "names": [names[domain.key] for domain in found.domains],
+        "scores": [round(domain.score, 3) for domain in found.domains],
+        "threshold": result.score.threshold,
+    }
+
+
+@router.get(HOME + "/{assessment_id}")
+def assessment_page(request: Request, assessment_id: IdPath, principal: Viewer, session: SessionDep) -> Response:
+    row = get_assessment(session, principal, assessment_id)
+    model, lang = load_model(row.model_version), _lang()
+    result = _result(session, principal, row.id)
+    context = {
+        "row": service.assessment_read(session, row),
+        "enterprise": session.get(Organisation, row.enterprise_id),
+        "kind_label": KIND_LABELS[row.kind],
+        "progress": service_ratings.progress(session, principal, row.id),
+        "domain_names": {domain.key: model_text(domain.name, lang) for domain in model.domains},
+        "result": result,
+        "level_label": level_label(model, result.score.level, lang) if result else "",
+        "radar": _radar(model, result, lang) if result else None,
+        "roadmap": [
+            {
+                "item": gap.item,
+                "text": model_text(gap.text, lang),
+                "gain": gap.gain,
+                "impact": gap.impact_score,
+                "integrators": [match.name for match in gap.integrators],
+            }
+            for gap in (result.gaps.items if result and result.gaps else [])
+        ],
+        "final": row.status == FINAL_STATUS[row.kind],
+        "lang": lang.value,
+    }
+    return render(request, "assessment/assessment.html", context)
+
+
+def _domain(model: MaturityModel, key: str) -> Domain:
+    found = next((domain for domain in model.domains if domain.key == key), None)
+    if found is None:
+        raise NotFound(f"domain {key!r} not found in model {model.version}")
+    return found
+
+
+def _questionnaire_view(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    assessment_id: int,
+    domain_key: str,
+    problems: list[FieldProblem],
+) -> Response:
+    row = get_assessment(session, principal, assessment_id)
+    model, lang = load_model(row.model_version), _lang()
+    domain = _domain(model, domain_key)
+    rater = rater_for_read(principal, row)
+    saved = {entry.item_id: entry for entry in service_ratings.stored_ratings(session, row.id, rater)}
+    items = [
+        {
+            "id": requirement.id,
+            "level": requirement.level,
+            "subdomain": model_text(sub.name, lang),
+            "text": model_text(requirement.text, lang),
+            "saved": saved.get(requirement.id),
+        }
+        for sub in domain.subdomains
+        for requirement in sub.requirements
+        if requirement.applies_to.covers(row.enterprise_type)
+    ]
+    context = {
+        "row": row,
+        "domain": domain,
+        "domain_name": model_text(domain.name, lang),
+        "items": items,
+        "choices": RATING_CHOICES,
+        "grades": [(grade.value, grade_label(grade, lang)) for grade in EvidenceGrade],
+        "problems": problems,
+    }
+    return render(request, "assessment/questionnaire.html", context, status_code=422 if problems else 200)
+
+
+@router.get(HOME + "/{assessment_id}/domains/{domain_key}")
+def questionnaire_page(
+    request: Request, assessment_id: IdPath, domain_key: str, principal: Viewer, session: SessionDep
+) -> Response:
+    return _questionnaire_view(request, principal, session, assessment_id, domain_key, [])
+
+
+def ratings_from_form(items: list[str], form: dict[str, str]) -> list[RatingInput]:
+    """One rating per item of the domain: a value, ``na`` (not applicable) or blank (cleared)."""
+    ratings = []
+    for item in items:
+        choice = form.get(f"rating:{item}", "")
+        grade = form.get(f"grade:{item}") or EvidenceGrade.SELF_DECLARED.value
+        comment = form.get(f"comment:{item}", "")
+        entry: dict[str, Any] = {"item": item, "evidence_grade": grade, "comment": comment}
+        if choice == "na":
+            entry["not_applicable"] = True
+        elif choice:
+            entry["rating"] = float(choice) if choice.replace(".", "", 1).isdigit() else -1.0
+        ratings.append(RatingInput.model_validate(entry))
+    return ratings
+
+
+@router.post(HOME + "/{assessment_id}/domains/{domain_key}")
+async def save_questionnaire(
+    request: Request, assessment_id: IdPath, domain_key: str, principal: Viewer, session: SessionDep
+) -> Response:
+    row = get_assessment(session, principal, assessment_id)
+    domain = _domain(load_model(row.model_version), domain_key)
+    items = [
+        requirement.id
+        for sub in domain.subdomains
+        for requirement in sub.requirements
+        if requirement.applies_to.covers(row.enterprise_type)
+    ]
+    session.rollback()  # the service opens its own transaction
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    saved, problems = attempt(
+        lambda: service_ratings.save_ratings(session, principal, assessment_id, ratings_from_form(items, form))
+    )
+    if saved is None:
+        session.rollback()
+        return _questionnaire_view(request, principal, session, assessment_id, domain_key, problems)
+    return RedirectResponse(f"{HOME}/{assessment_id}", status_code=303)
