@@ -347,7 +347,7 @@ def oee_table(result: OeeBenchResult) -> Table:
             f"{result.count_records:,} count records (generated in {result.generate_s:.1f} s)",
         ),
         (
-            "daily totals, whole year (vectorised)",
+            f"daily totals, all {result.days} days (vectorised)",
             f"{result.year_s:.2f} s ({report.rate(result.intervals_per_s)} intervals)",
         ),
         ("  target < 10 s", _check(result.year_s < OEE_YEAR_TARGET_S)),
