@@ -62,6 +62,7 @@ def test_closed_diagnosis_report_and_workbook(client: TestClient, world: World) 
     assert _name(world, target.id) in text
     assert "第2级" in text
     assert "样本不足" in text  # no other enterprise of the industry has a result: the benchmark is suppressed
+    assert "诊断报告" in text and "专家组组长" in text and "自评估" not in text  # a diagnosis's, with its team
 
     english = client.get(URL.format(diagnosis_id) + "/report.pdf?lang=en", headers=headers)
     assert english.status_code == 200 and "Level 2" in pdf_text(english.content)
@@ -102,14 +103,15 @@ def test_outsiders_get_404_and_unfinished_assessments_409(client: TestClient, wo
         assert client.get(URL.format(999_999) + suffix, headers=lead).status_code == 404
 
 
-def test_self_assessment_workbook_once_submitted(client: TestClient, world: World) -> None:
+def test_self_assessment_report_and_workbook_once_submitted(client: TestClient, world: World) -> None:
     owner = enterprise(world)
     actor = principal_of(owner.user)
     with world.database.session() as session:
         draft = service.create_self_assessment(session, actor, SelfAssessmentCreate()).id
     headers = bearer(client, owner.user)
-    draft_answer = client.get(URL.format(draft) + "/ratings.xlsx", headers=headers)
-    assert draft_answer.status_code == 409 and "draft" in draft_answer.json()["error"]["message"]
+    for suffix in ("/ratings.xlsx", "/report.pdf"):
+        draft_answer = client.get(URL.format(draft) + suffix, headers=headers)
+        assert draft_answer.status_code == 409 and "draft" in draft_answer.json()["error"]["message"]
     with world.database.session() as session:
         service_ratings.save_ratings(session, actor, draft, level_two_ratings())
     with world.database.session() as session:
@@ -117,9 +119,15 @@ def test_self_assessment_workbook_once_submitted(client: TestClient, world: Worl
     workbook = client.get(URL.format(draft) + "/ratings.xlsx?lang=en", headers=headers)
     assert workbook.status_code == 200, workbook.text
     assert load_workbook(io.BytesIO(workbook.content)).active.title == "Ratings"  # type: ignore[union-attr]
-    # The report is the expert team's, signed by them: a self-assessment has its workbook only.
+    # Its report is marked a self-assessment, names no team and has the enterprise's signature line only.
     pdf = client.get(URL.format(draft) + "/report.pdf", headers=headers)
-    assert pdf.status_code == 409 and "self-assessment" in pdf.json()["error"]["message"]
+    assert pdf.status_code == 200, pdf.text
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = pdf_text(pdf.content)
+    assert "自评估报告" in text and "企业自评估" in text and "第2级" in text
+    assert "企业负责人" in text and "专家组组长" not in text and text.count("签字：") == 1
+    english = pdf_text(client.get(URL.format(draft) + "/report.pdf?lang=en", headers=headers).content)
+    assert "self-assessment report" in english and "Lead expert" not in english
 
 
 def test_benchmark_takes_each_peers_latest_score(world: World) -> None:

@@ -1,5 +1,6 @@
 """The diagnosis report: its text layer, the radar chart as drawn, Chinese glyphs really rendered, the English
-option, the benchmark section, refusals; and the ratings workbook.
+option, the benchmark section, refusals; the self-assessment's report (no team, signed by the enterprise alone);
+and the ratings workbook.
 
 The enterprise below is rated on the shipped model (discrete): every item of levels 1–3 fully met, level 5 not met,
 and at level 4 the equipment items fully met, the energy items largely (0.8), everything else partly (0.5).
@@ -24,6 +25,7 @@ from tests.assessment.toy import toy_model
 from zhizao.assessment.benchmark import PeerScore, benchmark
 from zhizao.assessment.gaps import Integrator, analyse_gaps
 from zhizao.assessment.kinds import EnterpriseType, EvidenceGrade
+from zhizao.assessment.lifecycle import AssessmentKind
 from zhizao.assessment.model import MaturityModel, load_model
 from zhizao.assessment.report import (
     RaterRating,
@@ -186,6 +188,35 @@ def test_text_layer_has_the_chinese_headings_level_and_signatures(report_zh: byt
     assert "data.L4.1" in flat and "目录中暂无" in flat  # design items: no integrator in the directory
     assert f"第 1 页 / 共 {len(pages)} 页" in pages[0] and f"第 {len(pages)} 页 / 共 {len(pages)} 页" in pages[-1]
     assert "同行业对标" not in text  # no benchmark was given
+
+
+def test_self_assessment_report_has_no_team_and_only_the_enterprise_signs(report_zh: bytes) -> None:
+    own = render_pdf(_input(kind=AssessmentKind.SELF, experts=[]))
+    text = "\n".join(_pages(own))
+    assert "智能制造能力成熟度自评估报告" in text and TITLE_ZH not in text
+    assert "企业自评估" in text and "评估方式" in text  # the team section says who assessed
+    assert "评分为企业自我声明" in text and "评估日期" in text and "诊断日期" not in text
+    assert "企业负责人" in text and "专家组组长" not in text and "组长" not in text
+    assert "王建国" not in text and "李敏" not in text
+    assert text.count("签字：") == 1  # the enterprise's line only
+    # The same ratings as a diagnosis: the score, roadmap and level are the same, the team and its lines are back.
+    assert "第3级 集成级" in text and "3.55" in text and "提升路线图" in text
+    diagnosis = "\n".join(_pages(report_zh))
+    assert "自评估" not in diagnosis and "评估方式" not in diagnosis and "自我声明" not in diagnosis
+    assert diagnosis.count("签字：") == 3  # the lead, the other expert, the enterprise
+
+    english = "\n".join(_pages(render_pdf(_input(kind=AssessmentKind.SELF, experts=[]), "en")))
+    assert "Smart manufacturing capability maturity self-assessment report" in english
+    assert "Self-assessment:" in english and "self-declared" in english and "Assessment date" in english
+    assert "Enterprise representative" in english and "Lead expert" not in english and "Expert team" not in english
+
+
+def test_self_assessment_report_with_experts_is_refused() -> None:
+    with pytest.raises(InputError) as raised:
+        render_pdf(_input(kind=AssessmentKind.SELF))
+    assert [(problem.field, problem.message) for problem in raised.value.fields] == [
+        ("experts", "a self-assessment has no expert team, but 2 expert(s) were given")
+    ]
 
 
 def test_level_four_score_and_strengths_by_hand() -> None:

@@ -4,10 +4,13 @@ domain scores, roadmap and downloads, and a questionnaire per domain saved throu
 
 Scope is the services' (``service_access``): another enterprise's assessment, or a diagnosis an expert is not
 on, is a 404 here as in the API. Model texts (domains, requirements) come from the model's own zh / en wording.
+The diagnosis workflow steps (answer an invitation, propose or adjust the team, consensus, close, cancel) are plain
+POST forms here with the API's role guards; the team view and the expert pool page are in ``pages_workflow``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,17 +22,17 @@ from zhizao.accounts.deps import SessionDep, require_role
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
-from zhizao.assessment import service, service_diagnosis, service_ratings
+from zhizao.assessment import pages_workflow, service, service_diagnosis, service_ratings
 from zhizao.assessment.kinds import EvidenceGrade
 from zhizao.assessment.lifecycle import AssessmentKind
 from zhizao.assessment.model import Domain, MaturityModel, load_model
 from zhizao.assessment.models import Assessment, EnterpriseProfile
 from zhizao.assessment.report_input import radar_level
 from zhizao.assessment.report_text import ReportLanguage, grade_label, level_label, model_text
-from zhizao.assessment.schemas import DiagnosisCreate, RatingInput, ResultRead, SelfAssessmentCreate
+from zhizao.assessment.schemas import DiagnosisCreate, RatingInput, ResultRead, SelfAssessmentCreate, TeamUpdate
 from zhizao.assessment.service_access import OVERSEERS, SELF_ASSESSORS, VIEWERS, get_assessment, rater_for_read
 from zhizao.assessment.service_report import FINAL_STATUS
-from zhizao.errors import Conflict, FieldProblem, NotFound
+from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
 from zhizao.fields import IdPath
 from zhizao.ui import i18n
 from zhizao.ui.forms import attempt
@@ -38,12 +41,16 @@ from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
+# First, so that /assessment/experts is not taken for an assessment id.
+router.include_router(pages_workflow.router)
 
 HOME = "/assessment"
-NAV = (NavItem(N_("Maturity assessment"), HOME, roles=frozenset(VIEWERS), order=400),)
+NAV = (NavItem(N_("Maturity assessment"), HOME, roles=frozenset(VIEWERS), order=400), *pages_workflow.NAV)
 Viewer = Annotated[Principal, Depends(require_role(*VIEWERS))]
 Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
 SelfAssessor = Annotated[Principal, Depends(require_role(*SELF_ASSESSORS))]
+Expert = Annotated[Principal, Depends(require_role(Role.EXPERT))]
+ConsensusMover = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.OFFICER, Role.EXPERT))]
 RATING_CHOICES = (("1", "1"), ("0.8", "0.8"), ("0.5", "0.5"), ("0", "0"), ("na", N_("Not applicable")))
 KIND_LABELS = {AssessmentKind.SELF: N_("Self-assessment"), AssessmentKind.DIAGNOSIS: N_("On-site diagnosis")}
 
@@ -98,7 +105,7 @@ def start_self_assessment(request: Request, principal: SelfAssessor, session: Se
 def open_diagnosis(
     request: Request, principal: Overseer, session: SessionDep, enterprise_id: Annotated[int, Form()]
 ) -> Response:
-    """Open a diagnosis and let the system propose its team (the officer adjusts it through the API)."""
+    """Open a diagnosis and let the system propose its team (the officer adjusts it on the assessment page)."""
 
     def run() -> Assessment:
         row = service_diagnosis.open_diagnosis(session, principal, DiagnosisCreate(enterprise_id=enterprise_id))
@@ -136,11 +143,25 @@ def _radar(model: MaturityModel, result: ResultRead, lang: ReportLanguage) -> di
 
 @router.get(HOME + "/{assessment_id}")
 def assessment_page(request: Request, assessment_id: IdPath, principal: Viewer, session: SessionDep) -> Response:
+    return _assessment_view(request, principal, session, assessment_id, [], 200)
+
+
+def _assessment_view(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    assessment_id: int,
+    problems: list[FieldProblem],
+    status_code: int,
+) -> Response:
     row = get_assessment(session, principal, assessment_id)
     model, lang = load_model(row.model_version), _lang()
     result = _result(session, principal, row.id)
+    read = service.assessment_read(session, row)
     context = {
-        "row": service.assessment_read(session, row),
+        "row": read,
+        **pages_workflow.team_context(principal, read),
+        "problems": problems,
         "enterprise": session.get(Organisation, row.enterprise_id),
         "kind_label": KIND_LABELS[row.kind],
         "progress": service_ratings.progress(session, principal, row.id),
@@ -161,7 +182,88 @@ def assessment_page(request: Request, assessment_id: IdPath, principal: Viewer, 
         "final": row.status == FINAL_STATUS[row.kind],
         "lang": lang.value,
     }
-    return render(request, "assessment/assessment.html", context)
+    return render(request, "assessment/assessment.html", context, status_code=status_code)
+
+
+def _step(
+    request: Request, principal: Principal, session: Session, assessment_id: int, action: Callable[[], object]
+) -> Response:
+    """Run one workflow step and go back to the assessment page; what the service refuses is shown there (409
+    when the diagnosis's status does not allow the step, 422 for a team that breaks a rule). NotFound and
+    PermissionDenied are the error page's, as for any page."""
+    session.rollback()  # the services open their own transaction
+    try:
+        action()
+    except Conflict as exc:
+        session.rollback()
+        problems = exc.fields or [FieldProblem("", exc.message)]
+        return _assessment_view(request, principal, session, assessment_id, problems, 409)
+    except InputError as exc:
+        session.rollback()
+        problems = exc.fields or [FieldProblem("", exc.message)]
+        return _assessment_view(request, principal, session, assessment_id, problems, 422)
+    return RedirectResponse(f"{HOME}/{assessment_id}", status_code=303)
+
+
+@router.post(HOME + "/{assessment_id}/response")
+def respond(
+    request: Request, assessment_id: IdPath, principal: Expert, session: SessionDep, accept: Annotated[bool, Form()]
+) -> Response:
+    return _step(
+        request, principal, session, assessment_id,
+        lambda: service_diagnosis.respond(session, principal, assessment_id, accept=accept),
+    )  # fmt: skip
+
+
+@router.post(HOME + "/{assessment_id}/team/proposal")
+def propose_team(request: Request, assessment_id: IdPath, principal: Overseer, session: SessionDep) -> Response:
+    return _step(
+        request, principal, session, assessment_id,
+        lambda: service_diagnosis.propose_team(session, principal, assessment_id),
+    )  # fmt: skip
+
+
+@router.post(HOME + "/{assessment_id}/team")
+def adjust_team(
+    request: Request,
+    assessment_id: IdPath,
+    principal: Overseer,
+    session: SessionDep,
+    expert_ids: Annotated[str, Form()] = "",
+) -> Response:
+    data, problems = attempt(lambda: TeamUpdate(expert_ids=pages_workflow.ids_from_form(expert_ids)))
+    if data is None:
+        return _assessment_view(request, principal, session, assessment_id, problems, 422)
+    return _step(
+        request, principal, session, assessment_id,
+        lambda: service_diagnosis.adjust_team(session, principal, assessment_id, data.expert_ids),
+    )  # fmt: skip
+
+
+@router.post(HOME + "/{assessment_id}/consensus")
+def start_consensus(
+    request: Request, assessment_id: IdPath, principal: ConsensusMover, session: SessionDep
+) -> Response:
+    return _step(
+        request, principal, session, assessment_id,
+        lambda: service_diagnosis.start_consensus(session, principal, assessment_id),
+    )  # fmt: skip
+
+
+@router.post(HOME + "/{assessment_id}/close")
+def close_diagnosis(request: Request, assessment_id: IdPath, principal: Overseer, session: SessionDep) -> Response:
+    return _step(
+        request, principal, session, assessment_id,
+        lambda: service_diagnosis.close(session, principal, assessment_id),
+    )  # fmt: skip
+
+
+@router.post(HOME + "/{assessment_id}/cancel")
+def cancel_diagnosis(request: Request, assessment_id: IdPath, principal: Overseer, session: SessionDep) -> Response:
+    return _step(
+        request, principal, session, assessment_id,
+        lambda: service_diagnosis.cancel(session, principal, assessment_id),
+    )  # fmt: skip
 
 
 def _domain(model: MaturityModel, key: str) -> Domain:

@@ -8,6 +8,8 @@ The service hands over what it already has — the enterprise's particulars, the
 The report holds a cover with the overall result, a radar chart of the domain scores at the next level, the level
 scores, strengths, gaps, the roadmap with the integrators that cover each item, the industry benchmark, the expert
 team and a signatures block; every page is numbered "第 n 页 / 共 N 页" so a signed copy shows a missing page.
+A self-assessment's report (``ReportInput(kind=AssessmentKind.SELF, experts=[])``) is titled 自评估报告, says its
+ratings are self-declared, lists no team and is signed by the enterprise only.
 The ratings workbook is :func:`render_ratings_xlsx` (``report_xlsx.py``).
 """
 
@@ -59,7 +61,8 @@ __all__ = [
 
 
 def render_pdf(report: ReportInput, lang: str = "zh", *, model: MaturityModel | None = None) -> bytes:
-    """The diagnosis report as PDF bytes (A4). ``model`` defaults to the shipped version the report names."""
+    """The diagnosis or self-assessment report as PDF bytes (A4). ``model`` defaults to the shipped version the
+    report names."""
     language = report_language(lang)
     model = model or load_model(report.model_version)
     check_report_input(report, model)
@@ -73,7 +76,7 @@ def render_pdf(report: ReportInput, lang: str = "zh", *, model: MaturityModel | 
 def _build(facts: ReportFacts, *, total_pages: int | None) -> tuple[bytes, list[int]]:
     language = facts.lang
     buffer = io.BytesIO()
-    title = text("title", language)
+    title = facts.title()
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,

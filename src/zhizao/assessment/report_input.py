@@ -1,6 +1,9 @@
-"""What the diagnosis report is made from: the enterprise's particulars, the score, the gap plan, the expert team
-and the benchmark (:class:`ReportInput`), and what the report derives from them — strengths, the radar's level.
+"""What the report is made from: the enterprise's particulars, the score, the gap plan, the expert team and the
+benchmark (:class:`ReportInput`), and what the report derives from them — strengths, the radar's level.
 Pure: the service fills a ReportInput from what it has; :func:`check_report_input` says when the parts disagree.
+
+A diagnosis report is signed by its expert team; a self-assessment report (``kind=AssessmentKind.SELF``) has no
+team — the enterprise rated itself — so it lists no experts and only the enterprise signs it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zhizao.assessment.benchmark import Benchmark
 from zhizao.assessment.gaps import GapPlan
 from zhizao.assessment.kinds import EnterpriseType
+from zhizao.assessment.lifecycle import AssessmentKind
 from zhizao.assessment.model import MaturityModel
 from zhizao.assessment.scoring import ScoreResult
 from zhizao.errors import FieldProblem, InputError
@@ -47,12 +51,17 @@ class ReportInput(BaseModel):
     diagnosis_date: date
     score: ScoreResult
     gaps: GapPlan
-    experts: list[ReportExpert]
+    experts: list[ReportExpert]  # empty for a self-assessment
+    kind: AssessmentKind = AssessmentKind.DIAGNOSIS
     benchmark: Benchmark | None = None  # None: no benchmark section; a suppressed one says 样本不足
 
     @property
     def strengths(self) -> list[Strength]:
         return strengths(self.score)
+
+    @property
+    def self_assessed(self) -> bool:
+        return self.kind is AssessmentKind.SELF
 
 
 def radar_level(score: ScoreResult) -> int:
@@ -83,7 +92,7 @@ def strengths(score: ScoreResult, *, limit: int = STRENGTHS_SHOWN) -> list[Stren
 
 def check_report_input(report: ReportInput, model: MaturityModel) -> None:
     """The parts must describe one assessment: one model version, one enterprise type, one level, one industry,
-    one team lead. InputError naming every field that disagrees."""
+    one team lead for a diagnosis, no team for a self-assessment. InputError naming every field that disagrees."""
     problems = []
     if model.version != report.model_version:
         problems.append(
@@ -100,9 +109,14 @@ def check_report_input(report: ReportInput, model: MaturityModel) -> None:
     if report.gaps.level != report.score.level:
         message = f"the gap plan starts from level {report.gaps.level}, the score reached {report.score.level}"
         problems.append(FieldProblem("gaps.level", message))
-    leads = sum(expert.lead for expert in report.experts)
-    if leads != 1:
-        problems.append(FieldProblem("experts", f"a team has exactly one lead expert, not {leads}"))
+    if report.self_assessed:
+        if report.experts:
+            message = f"a self-assessment has no expert team, but {len(report.experts)} expert(s) were given"
+            problems.append(FieldProblem("experts", message))
+    else:
+        leads = sum(expert.lead for expert in report.experts)
+        if leads != 1:
+            problems.append(FieldProblem("experts", f"a team has exactly one lead expert, not {leads}"))
     if report.benchmark is not None and report.benchmark.industry != report.industry:
         message = f"benchmarked in {report.benchmark.industry!r}, but the enterprise's industry is {report.industry!r}"
         problems.append(FieldProblem("benchmark.industry", message))

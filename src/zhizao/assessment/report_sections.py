@@ -1,4 +1,6 @@
-"""The diagnosis report's sections, each a list of platypus flowables, in the order the report prints them."""
+"""The report's sections, each a list of platypus flowables, in the order the report prints them. A self-assessment's
+report differs in its title, date label, confidence note, team section and signatures (``ReportFacts.self_assessed``).
+"""
 
 from __future__ import annotations
 
@@ -30,6 +32,13 @@ class ReportFacts:
     model: MaturityModel
     lang: ReportLanguage
     strengths: list[Strength]
+
+    @property
+    def self_assessed(self) -> bool:
+        return self.report.self_assessed
+
+    def title(self) -> str:
+        return self.t("title_self" if self.self_assessed else "title")
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.lang, **values)
@@ -72,7 +81,7 @@ def cover(facts: ReportFacts, style: Styles, width: float) -> list[Flowable]:
         ("industry", report.industry),
         ("enterprise_type", enterprise_type_label(report.enterprise_type, lang)),
         ("model_version", f"{model_text(facts.model.title, lang)} ({facts.model.version})"),
-        ("diagnosis_date", report.diagnosis_date.isoformat()),
+        ("assessment_date" if facts.self_assessed else "diagnosis_date", report.diagnosis_date.isoformat()),
     ]
     info = Table(
         [[para(facts.t(key), style.body, lang), para(value, style.body, lang)] for key, value in particulars],
@@ -101,10 +110,15 @@ def cover(facts: ReportFacts, style: Styles, width: float) -> list[Flowable]:
         )
     )
     notes = [facts.t("score_note", threshold=facts.threshold()), facts.t("confidence_note", rated=score.rated_items)]
+    if facts.self_assessed:
+        notes.append(facts.t("self_declared_note"))
     if score.provisional:
         notes.append(facts.t("provisional", count=len(score.unrated_items)))
+    # A self-assessment says so right under the title, so nobody takes it for an expert diagnosis.
+    subtitle = [para(facts.t("subtitle_self"), style.body, lang), Spacer(1, 3 * mm)] if facts.self_assessed else []
     return [
-        para(facts.t("title"), style.title, lang),
+        para(facts.title(), style.title, lang),
+        *subtitle,
         info,
         _heading(facts, "result", style),
         result,
@@ -237,6 +251,9 @@ def benchmark_section(facts: ReportFacts, style: Styles, width: float) -> list[F
 
 
 def experts_section(facts: ReportFacts, style: Styles, width: float) -> list[Flowable]:
+    """The expert team, lead first; a self-assessment, which has none, says who assessed instead."""
+    if facts.self_assessed:
+        return [_heading(facts, "assessed_by", style), para(facts.t("assessed_by_self"), style.body, facts.lang)]
     keys = ("col_name", "col_employer", "col_specialities", "col_role")
     rows = [_cells(facts, [facts.t(key) for key in keys], style, header=True)]
     joiner = "、" if facts.lang is ReportLanguage.ZH else ", "
@@ -249,15 +266,18 @@ def experts_section(facts: ReportFacts, style: Styles, width: float) -> list[Flo
 
 def signatures(facts: ReportFacts, style: Styles, width: float) -> list[Flowable]:
     """One line per signer — the lead expert, each other expert, the enterprise's representative — with a blank
-    for the signature and one for the date; the experts' names are printed so nobody signs the wrong line."""
+    for the signature and one for the date; the experts' names are printed so nobody signs the wrong line.
+    A self-assessment is signed by the enterprise alone."""
     colon = "：" if facts.lang is ReportLanguage.ZH else ": "
     blank = "_" * 20
-    lead = next(expert for expert in facts.report.experts if expert.lead)
-    signers = [
-        (facts.t("sign_lead"), lead.name),
-        *((facts.t("sign_expert"), expert.name) for expert in facts.report.experts if not expert.lead),
-        (facts.t("sign_enterprise"), ""),
-    ]
+    signers: list[tuple[str, str]] = []
+    if not facts.self_assessed:
+        lead = next(expert for expert in facts.report.experts if expert.lead)
+        signers += [
+            (facts.t("sign_lead"), lead.name),
+            *((facts.t("sign_expert"), expert.name) for expert in facts.report.experts if not expert.lead),
+        ]
+    signers.append((facts.t("sign_enterprise"), ""))
     rows = [
         _cells(
             facts,

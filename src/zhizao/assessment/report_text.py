@@ -1,4 +1,5 @@
-"""What the diagnosis report and the ratings workbook say, in Chinese (the default) or English. Pure.
+"""What the report (a diagnosis's or a self-assessment's) and the ratings workbook say, in Chinese (the default)
+or English. Pure.
 
 The report is signed by the expert team and the enterprise and filed with the programme office, so its headings
 are written here in both languages rather than through the UI catalogues: a file must read the same whoever
@@ -30,11 +31,17 @@ def report_language(lang: str) -> ReportLanguage:
 # key → (Chinese, English)
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("智能制造能力成熟度诊断报告", "Smart manufacturing capability maturity diagnosis report"),
+    "title_self": ("智能制造能力成熟度自评估报告", "Smart manufacturing capability maturity self-assessment report"),
+    "subtitle_self": (
+        "企业自评估：各条目由企业自行评分，未经专家组现场诊断。",
+        "Self-assessment: the enterprise rated every item itself; no expert team diagnosed it on site.",
+    ),
     "enterprise": ("企业名称", "Enterprise"),
     "industry": ("所属行业", "Industry"),
     "enterprise_type": ("制造类型", "Manufacturing type"),
     "model_version": ("评估模型", "Maturity model"),
     "diagnosis_date": ("诊断日期", "Diagnosis date"),
+    "assessment_date": ("评估日期", "Assessment date"),
     "result": ("总体结果", "Overall result"),
     "overall_score": ("综合得分", "Overall score"),
     "level": ("成熟度等级", "Maturity level"),
@@ -42,6 +49,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "confidence_note": (
         "证据置信度：{rated} 个已评分条目中，经数据验证或现场核查的条目所占比例。",
         "Evidence confidence: the share of the {rated} rated items backed by data-verified or on-site evidence.",
+    ),
+    "self_declared_note": (
+        "评分为企业自我声明，未经专家核查；如需经核查的结果，请申请现场咨询诊断。",
+        "The ratings are self-declared by the enterprise and not checked by experts; an on-site diagnosis gives a "
+        "checked result.",
     ),
     "score_note": (
         "综合得分 = 已达到的等级数 + 下一等级的得分；某一等级得分不低于 {threshold} 且其下各级均已达到，方为达到该级。",
@@ -119,6 +131,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col_upper_quartile": ("上四分位", "Upper quartile"),
     "col_maximum": ("最高", "Maximum"),
     "experts": ("专家组", "Expert team"),
+    "assessed_by": ("评估方式", "Assessed by"),
+    "assessed_by_self": (
+        "企业自评估：由企业自行完成，无专家组参与。",
+        "Self-assessment: carried out by the enterprise itself, with no expert team.",
+    ),
     "col_name": ("姓名", "Name"),
     "col_employer": ("工作单位", "Employer"),
     "col_specialities": ("专业领域", "Specialities"),

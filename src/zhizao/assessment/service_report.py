@@ -1,4 +1,4 @@
-"""The diagnosis report (PDF) and the ratings workbook of a finished assessment, built from what is stored: the
+"""The report (PDF) and the ratings workbook of a finished assessment, built from what is stored: the
 result (score and gap plan), the enterprise and its profile, the team (lead first) and the industry benchmark.
 
 A report exists once the result is final — a closed diagnosis or a submitted self-assessment; before that it is a
@@ -93,20 +93,15 @@ def latest_scores(session: Session, industry: str) -> list[PeerScore]:
 
 
 def report_input(session: Session, row: Assessment, timezone: str) -> ReportInput:
-    """What the PDF is made of, from the stored result; Conflict for a self-assessment (no team to sign it)."""
-    if row.kind != AssessmentKind.DIAGNOSIS:
-        # The report's signature block and team section are the diagnosis team's; a self-assessment has none.
-        raise Conflict(
-            f"assessment {row.id} is a self-assessment: the diagnosis report is signed by an expert team, "
-            "so only its ratings workbook can be downloaded"
-        )
+    """What the PDF is made of, from the stored result: a diagnosis's with its team, a self-assessment's with none
+    (the enterprise rated itself, so the report marks the ratings self-declared and only the enterprise signs)."""
     stored = _stored(session, row)
     if stored.gaps is None:
         raise Conflict(f"assessment {row.id} has no gap plan stored: its next level had nothing applicable rated")
     score = ScoreResult.model_validate(stored.score)
     enterprise = session.get(Organisation, row.enterprise_id)
     profile = session.get(EnterpriseProfile, row.enterprise_id)
-    assert enterprise is not None and profile is not None  # the diagnosis could not be opened without both
+    assert enterprise is not None and profile is not None  # no assessment is created without both
     peers: Benchmark = benchmark(
         row.enterprise_id, profile.industry, score.overall, latest_scores(session, profile.industry)
     )
@@ -118,7 +113,8 @@ def report_input(session: Session, row: Assessment, timezone: str) -> ReportInpu
         diagnosis_date=_local_date(stored, timezone),
         score=score,
         gaps=GapPlan.model_validate(stored.gaps),
-        experts=report_team(session, row),
+        experts=report_team(session, row) if row.kind == AssessmentKind.DIAGNOSIS else [],
+        kind=row.kind,
         benchmark=peers,
     )
 

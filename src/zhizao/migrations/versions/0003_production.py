@@ -445,7 +445,7 @@ def upgrade() -> None:
         # index probe per row instead of a scan.
         for event, exclude_self in (("INSERT", ""), ("UPDATE", " AND id <> NEW.id")):
             op.execute(
-                f"CREATE TRIGGER state_interval_no_overlap_{event.lower()} BEFORE {event} ON state_interval "
+                f"CREATE TRIGGER state_interval_no_overlap_{event.lower()} BEFORE {event} ON state_interval "  # noqa: S608 - built from constants
                 "WHEN (SELECT end_us FROM state_interval WHERE equipment_id = NEW.equipment_id "
                 f"AND start_us < NEW.end_us{exclude_self} ORDER BY start_us DESC LIMIT 1) > NEW.start_us "
                 "BEGIN SELECT RAISE(ABORT, 'state intervals of one piece of equipment may not overlap'); END"
