@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session
 
-from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import OrganisationKind, Role
+from zhizao.accounts.roles import Role
 from zhizao.assessment.lifecycle import AssessmentKind, AssessmentStatus
 from zhizao.assessment.models import Assessment, EnterpriseProfile, ExpertRecord, MemberStatus, TeamMember
 from zhizao.errors import Conflict, InputError, NotFound, PermissionDenied
+from zhizao.telemetry.scope import enterprise_for_write
 
 # Roles of the routes (the route-walking test reads them from the dependencies).
 VIEWERS = (Role.ADMIN, Role.OFFICER, Role.EXPERT, Role.ENTERPRISE)
@@ -138,17 +138,7 @@ def rater_for_read(actor: Principal, assessment: Assessment) -> int | None:
 
 def enterprise_in_scope(session: Session, actor: Principal, requested: int | None, field: str) -> int:
     """The enterprise a request is about: an enterprise user's own; officers and administrators name one."""
-    if actor.role == Role.ENTERPRISE:
-        if requested is not None and requested != actor.organisation_id:
-            raise NotFound(f"enterprise {requested} not found")
-        assert actor.organisation_id is not None
-        return actor.organisation_id
-    if requested is None:
-        raise InputError.for_field(field, "name the enterprise")
-    organisation = session.get(Organisation, requested)
-    if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
-        raise InputError.for_field(field, f"organisation {requested} is not an enterprise")
-    return requested
+    return enterprise_for_write(session, actor, requested, field)
 
 
 def profile_of(session: Session, enterprise_id: int, field: str) -> EnterpriseProfile:

@@ -22,15 +22,14 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from zhizao.accounts import audit
-from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import OrganisationKind, Role
-from zhizao.errors import FieldProblem, InputError, NotFound, PermissionDenied, plain_message
-from zhizao.fields import MAX_ID
+from zhizao.accounts.roles import Role
+from zhizao.errors import FieldProblem, InputError, PermissionDenied, plain_message
 from zhizao.production.models import Delivery as DeliveryRecord
 from zhizao.production.models import EnterpriseInput
 from zhizao.production.programme_excel import read_entered_records
 from zhizao.production.programme_inputs import CostLine, Delivery, EnteredRecords, LabourMonth, months_between
+from zhizao.telemetry import scope
 from zhizao.telemetry.scope import enterprise_for_write
 
 READERS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE)  # read entered records, run and read verifications
@@ -65,19 +64,9 @@ def require_role_in(actor: Principal, roles: Iterable[Role]) -> None:
 
 
 def enterprise_for_read(session: Session, actor: Principal, requested: int | None, field: str) -> int:
-    """The enterprise a read is about: an enterprise user's own; for officers and admins the one they name."""
+    """The enterprise a read is about (``telemetry.scope.enterprise_for_read``), for the programme's readers only."""
     require_role_in(actor, READERS)
-    if not actor.sees_all_tenants:
-        if requested is not None and requested != actor.organisation_id:
-            raise NotFound(f"enterprise {requested} not found")
-        assert actor.organisation_id is not None
-        return actor.organisation_id
-    if requested is None:
-        raise InputError.for_field(field, "name the enterprise")
-    organisation = session.get(Organisation, requested) if requested <= MAX_ID else None
-    if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
-        raise NotFound(f"enterprise {requested} not found")
-    return requested
+    return scope.enterprise_for_read(session, actor, requested, field)
 
 
 # --- entered records ---------------------------------------------------------------------------------------

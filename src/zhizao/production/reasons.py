@@ -15,13 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from zhizao.accounts import audit
-from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import OrganisationKind, Role
-from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
+from zhizao.errors import Conflict, FieldProblem, InputError
 from zhizao.production.models import DowntimeReason, LossCategory, ReasonTree
 from zhizao.production.schemas import ReasonRead, ReasonSpec, ReasonTreeCreate, ReasonTreeRead, ReasonTreeSummary
-from zhizao.telemetry.scope import enterprise_for_write, get_scoped, tenant_clauses
+from zhizao.telemetry.scope import enterprise_for_read, enterprise_for_write, get_scoped, tenant_clauses
 
 # (code, parent code, name, loss category): a starting point most discrete manufacturers recognise; each
 # enterprise replaces it with its own version when it wants to.
@@ -86,21 +84,6 @@ def check_tree(reasons: Sequence[ReasonSpec], field: str = "body.reasons") -> No
         raise InputError(f"{len(problems)} problems in the reason tree", fields=problems[:200])
 
 
-def enterprise_in_scope(session: Session, actor: Principal, requested: int | None) -> int:
-    """The enterprise a read is about: the caller's own, or (cross-tenant roles) the one named in the query."""
-    if actor.role == Role.ENTERPRISE:
-        if requested is not None and requested != actor.organisation_id:
-            raise NotFound(f"enterprise {requested} not found")
-        assert actor.organisation_id is not None
-        return actor.organisation_id
-    if requested is None:
-        raise InputError.for_field("query.enterprise_id", "name the enterprise")
-    organisation = session.get(Organisation, requested)
-    if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
-        raise NotFound(f"enterprise {requested} not found")
-    return requested
-
-
 def current_tree(session: Session, enterprise_id: int) -> ReasonTree | None:
     query = select(ReasonTree).where(ReasonTree.enterprise_id == enterprise_id)
     return session.scalar(query.order_by(ReasonTree.version.desc()).limit(1))
@@ -156,7 +139,7 @@ def _tree_read(session: Session, tree: ReasonTree, current_id: int | None) -> Re
 
 def read_current(session: Session, actor: Principal, enterprise_id: int | None) -> ReasonTreeRead:
     with session.begin():
-        tree = ensure_current_tree(session, enterprise_in_scope(session, actor, enterprise_id))
+        tree = ensure_current_tree(session, enterprise_for_read(session, actor, enterprise_id))
         return _tree_read(session, tree, tree.id)
 
 

@@ -11,6 +11,7 @@ from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.errors import InputError, NotFound
+from zhizao.fields import MAX_ID
 
 # Who reads and who changes the asset model (platform operators get consented access in a later capability).
 ASSET_READERS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE)
@@ -32,7 +33,9 @@ def get_scoped(session: Session, actor: Principal, model: type[RowT], row_id: in
     return row
 
 
-def enterprise_for_write(session: Session, actor: Principal, requested: int | None) -> int:
+def enterprise_for_write(
+    session: Session, actor: Principal, requested: int | None, field: str = "body.enterprise_id"
+) -> int:
     """The enterprise a new row belongs to: the caller's own, or (administrators) the one they name."""
     if actor.role == Role.ENTERPRISE:
         if requested is not None and requested != actor.organisation_id:
@@ -40,10 +43,27 @@ def enterprise_for_write(session: Session, actor: Principal, requested: int | No
         assert actor.organisation_id is not None
         return actor.organisation_id
     if requested is None:
-        raise InputError.for_field("body.enterprise_id", "name the enterprise the record belongs to")
+        raise InputError.for_field(field, "name the enterprise the record belongs to")
     organisation = session.get(Organisation, requested)
     if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
-        raise InputError.for_field("body.enterprise_id", f"organisation {requested} is not an enterprise")
+        raise InputError.for_field(field, f"organisation {requested} is not an enterprise")
+    return requested
+
+
+def enterprise_for_read(
+    session: Session, actor: Principal, requested: int | None, field: str = "query.enterprise_id"
+) -> int:
+    """The enterprise a read is about: a tenant's own, or (cross-tenant roles) the one named; unknown → 404."""
+    if not actor.sees_all_tenants:
+        if requested is not None and requested != actor.organisation_id:
+            raise NotFound(f"enterprise {requested} not found")
+        assert actor.organisation_id is not None
+        return actor.organisation_id
+    if requested is None:
+        raise InputError.for_field(field, "name the enterprise")
+    organisation = session.get(Organisation, requested) if requested <= MAX_ID else None
+    if organisation is None or organisation.kind != OrganisationKind.ENTERPRISE:
+        raise NotFound(f"enterprise {requested} not found")
     return requested
 
 
