@@ -11,7 +11,7 @@ from tests.assessment.builders import enterprise, principal_of
 from tests.assessment.test_api_report import closed_diagnosis
 from tests.conftest import Account, World
 from zhizao.accounts.roles import Role
-from zhizao.assessment import service, service_ratings
+from zhizao.assessment import service, service_evidence, service_ratings
 from zhizao.assessment.schemas import SelfAssessmentCreate
 from zhizao.ui.i18n import translations
 
@@ -79,3 +79,38 @@ def test_another_enterprises_assessment_is_404(client: TestClient, world: World)
     assert client.get(f"/assessment/{draft}").status_code == 404
     assert client.get(f"/assessment/{draft}/domains/data").status_code == 404
     assert f'data-assessment="{draft}"' not in client.get("/assessment").text
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_evidence_is_uploaded_from_the_questionnaire_and_a_wrong_type_is_refused(
+    client: TestClient, world: World
+) -> None:
+    owner = enterprise(world)
+    with world.database.session() as session:
+        draft = service.create_self_assessment(session, principal_of(owner.user), SelfAssessmentCreate()).id
+    _sign_in(client, owner.user)
+    token = _csrf(client.get(f"/assessment/{draft}/domains/data").text)
+    kept = client.post(
+        f"/assessment/{draft}/domains/data/evidence",
+        data={"csrf_token": token, "item_id": "data.L1.1"},
+        files={"file": ("台账截图.png", PNG, "image/png")},
+        follow_redirects=False,
+    )
+    assert kept.status_code == 303, kept.text
+    page = client.get(f"/assessment/{draft}/domains/data")
+    assert "台账截图.png" in page.text
+    refused = client.post(
+        f"/assessment/{draft}/domains/data/evidence",
+        data={"csrf_token": token, "item_id": "data.L1.1"},
+        files={"file": ("tool.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+    )
+    assert refused.status_code == 422
+    assert "tool.pdf" in refused.text
+    with world.database.session() as session:
+        names = [row.original_name for row in service_evidence.list_evidence(session, principal_of(owner.user), draft)]
+    assert names == ["台账截图.png"]

@@ -13,16 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from zhizao.accounts.deps import SessionDep, require_role
+from zhizao.accounts.deps import SessionDep, SettingsDep, require_role
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
-from zhizao.assessment import pages_workflow, service, service_diagnosis, service_ratings
+from zhizao.assessment import pages_workflow, service, service_diagnosis, service_evidence, service_ratings
 from zhizao.assessment.kinds import EvidenceGrade
 from zhizao.assessment.lifecycle import AssessmentKind
 from zhizao.assessment.model import Domain, MaturityModel, load_model
@@ -305,6 +305,11 @@ def _questionnaire_view(
         "items": items,
         "choices": RATING_CHOICES,
         "grades": [(grade.value, grade_label(grade, lang)) for grade in EvidenceGrade],
+        "evidence": [
+            row
+            for row in service_evidence.list_evidence(session, principal, assessment_id)
+            if row.item_id is None or row.item_id in {item["id"] for item in items}
+        ],
         "problems": problems,
     }
     return render(request, "assessment/questionnaire.html", context, status_code=422 if problems else 200)
@@ -354,3 +359,33 @@ async def save_questionnaire(
         session.rollback()
         return _questionnaire_view(request, principal, session, assessment_id, domain_key, problems)
     return RedirectResponse(f"{HOME}/{assessment_id}", status_code=303)
+
+
+@router.post(HOME + "/{assessment_id}/domains/{domain_key}/evidence")
+def upload_evidence_page(
+    request: Request,
+    assessment_id: IdPath,
+    domain_key: str,
+    principal: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File()],
+    item_id: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep one evidence file (type and size checked by the service), then back to the questionnaire."""
+    content = file.file.read(service_evidence.MAX_EVIDENCE_BYTES + 1)
+    _stored, problems = attempt(
+        lambda: service_evidence.upload(
+            session,
+            principal,
+            settings.data_dir,
+            assessment_id,
+            content=content,
+            filename=file.filename,
+            item_id=item_id or None,
+        )
+    )
+    if problems:
+        session.rollback()
+        return _questionnaire_view(request, principal, session, assessment_id, domain_key, problems)
+    return RedirectResponse(f"{HOME}/{assessment_id}/domains/{domain_key}#evidence", status_code=303)
