@@ -114,3 +114,16 @@ def test_evidence_is_uploaded_from_the_questionnaire_and_a_wrong_type_is_refused
     with world.database.session() as session:
         names = [row.original_name for row in service_evidence.list_evidence(session, principal_of(owner.user), draft)]
     assert names == ["台账截图.png"]
+
+
+def test_ratings_are_checked_against_telemetry_from_the_assessment_page(client: TestClient, world: World) -> None:
+    owner = enterprise(world)
+    with world.database.session() as session:
+        draft = service.create_self_assessment(session, principal_of(owner.user), SelfAssessmentCreate()).id
+    _sign_in(client, owner.user)
+    page = client.get(f"/assessment/{draft}")
+    assert 'id="telemetry-checks"' in page.text
+    checked = client.post(
+        f"/assessment/{draft}/telemetry-checks", data={"csrf_token": _csrf(page.text)}, follow_redirects=False
+    )
+    assert checked.status_code == 303, checked.text  # no ratings yet: nothing to grade, nothing refused

@@ -22,7 +22,14 @@ from zhizao.accounts.deps import SessionDep, SettingsDep, require_role
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
-from zhizao.assessment import pages_workflow, service, service_diagnosis, service_evidence, service_ratings
+from zhizao.assessment import (
+    pages_workflow,
+    service,
+    service_diagnosis,
+    service_evidence,
+    service_ratings,
+    service_verify,
+)
 from zhizao.assessment.kinds import EvidenceGrade
 from zhizao.assessment.lifecycle import AssessmentKind
 from zhizao.assessment.model import Domain, MaturityModel, load_model
@@ -247,6 +254,14 @@ def start_consensus(
     return _step(
         request, principal, session, assessment_id,
         lambda: service_diagnosis.start_consensus(session, principal, assessment_id),
+    )  # fmt: skip
+
+
+@router.post(HOME + "/{assessment_id}/telemetry-checks")
+def check_with_telemetry(request: Request, assessment_id: IdPath, principal: Viewer, session: SessionDep) -> Response:
+    """Grade the caller's verifiable ratings data-verified where the enterprise's telemetry supports them."""
+    return _step(
+        request, principal, session, assessment_id, lambda: service_verify.verify(session, principal, assessment_id)
     )  # fmt: skip
 
 
