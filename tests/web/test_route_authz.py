@@ -15,6 +15,13 @@ from tests.assessment import tenant_cases as assessment_cases
 from tests.conftest import Account, World, bearer
 from tests.production.builders import build_production
 from tests.production.programme_builders import BASELINE, EVALUATION, build_factory
+from tests.programme import (
+    tenant_cases_cockpit,
+    tenant_cases_community,
+    tenant_cases_directory,
+    tenant_cases_enterprises,
+    tenant_cases_projects,
+)
 from tests.telemetry.builders import build_plant
 from tests.web.routes import OPERATIONS, Operation
 from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
@@ -126,6 +133,11 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **dict.fromkeys(PRODUCTION_ROUTES, _production_of_another_enterprise),
     ("GET", "/api/production/programme/verifications/{verification_id}"): _verification_of_another_enterprise,
     **assessment_cases.TENANT_CASES,
+    **tenant_cases_enterprises.TENANT_CASES,
+    **tenant_cases_projects.TENANT_CASES,
+    **tenant_cases_directory.TENANT_CASES,
+    **tenant_cases_community.TENANT_CASES,
+    **tenant_cases_cockpit.TENANT_CASES,
 }
 
 # Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
@@ -135,6 +147,11 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/production/orders/{order_id}/status"): {"status": "cancelled"},
     ("PUT", "/api/production/stops/{stop_id}/reason"): {"reason_id": None},
     **assessment_cases.TENANT_BODIES,
+    **tenant_cases_enterprises.TENANT_BODIES,
+    **tenant_cases_projects.TENANT_BODIES,
+    **tenant_cases_directory.TENANT_BODIES,
+    **tenant_cases_community.TENANT_BODIES,
+    **tenant_cases_cockpit.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.

@@ -29,6 +29,22 @@ from zhizao.production import pages_reports as report_pages
 from zhizao.production import pages_stops as stop_pages
 from zhizao.production.audit_labels import ACTION_LABELS as PRODUCTION_ACTIONS
 from zhizao.production.programme_service import ACTION_LABELS as PROGRAMME_ACTIONS
+from zhizao.programme import api_cockpit as programme_cockpit_api
+from zhizao.programme import api_community as programme_community_api
+from zhizao.programme import api_directory as programme_directory_api
+from zhizao.programme import api_enterprises as programme_enterprises_api
+from zhizao.programme import api_projects as programme_projects_api
+from zhizao.programme import audit_cockpit as programme_cockpit_audit
+from zhizao.programme import audit_community as programme_community_audit
+from zhizao.programme import audit_directory as programme_directory_audit
+from zhizao.programme import audit_enterprises as programme_enterprises_audit
+from zhizao.programme import audit_projects as programme_projects_audit
+from zhizao.programme import pages_cockpit as programme_cockpit_pages
+from zhizao.programme import pages_community as programme_community_pages
+from zhizao.programme import pages_directory as programme_directory_pages
+from zhizao.programme import pages_enterprises as programme_enterprises_pages
+from zhizao.programme import pages_projects as programme_projects_pages
+from zhizao.programme.kinds import DISTRICT_LABELS, INDUSTRY_LABELS, PROJECT_STAGE_LABELS
 from zhizao.settings import Settings
 from zhizao.telemetry import api as telemetry_api
 from zhizao.telemetry import api_data as telemetry_data
@@ -56,6 +72,11 @@ API_ROUTERS = (
     production_kpi.router,
     production_programme.router,
     assessment_api.router,
+    programme_enterprises_api.router,
+    programme_projects_api.router,
+    programme_directory_api.router,
+    programme_community_api.router,
+    programme_cockpit_api.router,
 )
 PAGE_ROUTERS = (
     shell_pages.router,
@@ -67,6 +88,11 @@ PAGE_ROUTERS = (
     stop_pages.router,
     report_pages.router,
     assessment_pages.router,
+    programme_enterprises_pages.router,
+    programme_projects_pages.router,
+    programme_directory_pages.router,
+    programme_community_pages.router,
+    programme_cockpit_pages.router,
 )
 TEMPLATE_PACKAGES = (
     "zhizao.web",
@@ -74,6 +100,7 @@ TEMPLATE_PACKAGES = (
     "zhizao.telemetry",
     "zhizao.production",
     "zhizao.assessment",
+    "zhizao.programme",
     "zhizao.ui",
 )
 NAVIGATION = (
@@ -84,6 +111,11 @@ NAVIGATION = (
     *programme_pages.NAV,
     *stop_pages.NAV,
     *assessment_pages.NAV,
+    *programme_enterprises_pages.NAV,
+    *programme_projects_pages.NAV,
+    *programme_directory_pages.NAV,
+    *programme_community_pages.NAV,
+    *programme_cockpit_pages.NAV,
 )
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,
@@ -91,6 +123,11 @@ AUDIT_ACTION_LABELS = {
     **PRODUCTION_ACTIONS,
     **PROGRAMME_ACTIONS,
     **ASSESSMENT_ACTIONS,
+    **programme_enterprises_audit.ACTION_LABELS,
+    **programme_projects_audit.ACTION_LABELS,
+    **programme_directory_audit.ACTION_LABELS,
+    **programme_community_audit.ACTION_LABELS,
+    **programme_cockpit_audit.ACTION_LABELS,
 }
 
 
@@ -122,6 +159,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         "org_kind_label": lambda value: ORGANISATION_KIND_LABELS.get(str(value), str(value)),
         "audit_action_label": lambda value: AUDIT_ACTION_LABELS.get(str(value), str(value)),
         "equipment_type_label": lambda value: EQUIPMENT_TYPE_LABELS.get(str(value), str(value)),
+        "industry_label": lambda value: INDUSTRY_LABELS.get(str(value), str(value)),
+        "district_label": lambda value: DISTRICT_LABELS.get(str(value), str(value)),
+        "project_stage_label": lambda value: PROJECT_STAGE_LABELS.get(str(value), str(value)),
     }
     app.state.ui = UI(TEMPLATE_PACKAGES, NAVIGATION, settings.timezone, label_filters)
     app.state.metrics = CollectorRegistry()

@@ -21,6 +21,7 @@ from zhizao.accounts.deps import (
 )
 from zhizao.accounts.roles import ROLE_LABELS
 from zhizao.errors import AuthenticationFailed, LoginThrottled
+from zhizao.programme import public_paths as programme_public
 from zhizao.ui import i18n
 from zhizao.ui.csrf import rotate_csrf_token
 from zhizao.ui.nav import NavItem
@@ -43,6 +44,7 @@ PUBLIC_PATHS = frozenset(
         "/api/auth/token",
         "/api/ingest/{enterprise_id}/{device_code}",
     }
+    | programme_public.PUBLIC_PATHS
 )
 
 

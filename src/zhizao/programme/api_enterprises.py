@@ -1,0 +1,7 @@
+"""JSON API of the programme's enterprises area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/programme", tags=["programme"])

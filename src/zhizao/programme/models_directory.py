@@ -1,0 +1,1 @@
+"""Programme tables of one area (see the module's owner in docs/programme.md)."""

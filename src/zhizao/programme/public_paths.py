@@ -1,0 +1,10 @@
+"""Programme paths the public reaches without signing in (the directory and the publications)."""
+
+from __future__ import annotations
+
+# Owned by the directory area: the public integrator directory and platform list.
+DIRECTORY_PATHS: frozenset[str] = frozenset()
+# Owned by the publications area: the smart-factory list, the case collection and their PDFs.
+PUBLICATION_PATHS: frozenset[str] = frozenset()
+
+PUBLIC_PATHS = DIRECTORY_PATHS | PUBLICATION_PATHS
