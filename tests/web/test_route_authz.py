@@ -16,6 +16,7 @@ from tests.conftest import Account, World, bearer
 from tests.production.builders import build_production
 from tests.production.programme_builders import BASELINE, EVALUATION, build_factory
 from tests.programme import (
+    tenant_cases_acceptance,
     tenant_cases_cockpit,
     tenant_cases_community,
     tenant_cases_directory,
@@ -137,6 +138,7 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **tenant_cases_projects.TENANT_CASES,
     **tenant_cases_directory.TENANT_CASES,
     **tenant_cases_community.TENANT_CASES,
+    **tenant_cases_acceptance.TENANT_CASES,
     **tenant_cases_cockpit.TENANT_CASES,
 }
 
@@ -151,6 +153,7 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     **tenant_cases_projects.TENANT_BODIES,
     **tenant_cases_directory.TENANT_BODIES,
     **tenant_cases_community.TENANT_BODIES,
+    **tenant_cases_acceptance.TENANT_BODIES,
     **tenant_cases_cockpit.TENANT_BODIES,
 }
 

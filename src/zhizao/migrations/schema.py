@@ -5,6 +5,7 @@ from zhizao.assessment import models as _assessment  # noqa: F401
 from zhizao.db.base import Base
 from zhizao.production import models as _production  # noqa: F401
 from zhizao.programme import models as _programme  # noqa: F401
+from zhizao.programme import models_acceptance as _programme_acceptance  # noqa: F401
 from zhizao.programme import models_community as _programme_community  # noqa: F401
 from zhizao.programme import models_delivery as _programme_delivery  # noqa: F401
 from zhizao.programme import models_directory as _programme_directory  # noqa: F401

@@ -29,16 +29,19 @@ from zhizao.production import pages_reports as report_pages
 from zhizao.production import pages_stops as stop_pages
 from zhizao.production.audit_labels import ACTION_LABELS as PRODUCTION_ACTIONS
 from zhizao.production.programme_service import ACTION_LABELS as PROGRAMME_ACTIONS
+from zhizao.programme import api_acceptance as programme_acceptance_api
 from zhizao.programme import api_cockpit as programme_cockpit_api
 from zhizao.programme import api_community as programme_community_api
 from zhizao.programme import api_directory as programme_directory_api
 from zhizao.programme import api_enterprises as programme_enterprises_api
 from zhizao.programme import api_projects as programme_projects_api
+from zhizao.programme import audit_acceptance as programme_acceptance_audit
 from zhizao.programme import audit_cockpit as programme_cockpit_audit
 from zhizao.programme import audit_community as programme_community_audit
 from zhizao.programme import audit_directory as programme_directory_audit
 from zhizao.programme import audit_enterprises as programme_enterprises_audit
 from zhizao.programme import audit_projects as programme_projects_audit
+from zhizao.programme import pages_acceptance as programme_acceptance_pages
 from zhizao.programme import pages_cockpit as programme_cockpit_pages
 from zhizao.programme import pages_community as programme_community_pages
 from zhizao.programme import pages_directory as programme_directory_pages
@@ -74,6 +77,7 @@ API_ROUTERS = (
     assessment_api.router,
     programme_enterprises_api.router,
     programme_projects_api.router,
+    programme_acceptance_api.router,
     programme_directory_api.router,
     programme_community_api.router,
     programme_cockpit_api.router,
@@ -90,6 +94,7 @@ PAGE_ROUTERS = (
     assessment_pages.router,
     programme_enterprises_pages.router,
     programme_projects_pages.router,
+    programme_acceptance_pages.router,
     programme_directory_pages.router,
     programme_community_pages.router,
     programme_cockpit_pages.router,
@@ -113,6 +118,7 @@ NAVIGATION = (
     *assessment_pages.NAV,
     *programme_enterprises_pages.NAV,
     *programme_projects_pages.NAV,
+    *programme_acceptance_pages.NAV,
     *programme_directory_pages.NAV,
     *programme_community_pages.NAV,
     *programme_cockpit_pages.NAV,
@@ -125,6 +131,7 @@ AUDIT_ACTION_LABELS = {
     **ASSESSMENT_ACTIONS,
     **programme_enterprises_audit.ACTION_LABELS,
     **programme_projects_audit.ACTION_LABELS,
+    **programme_acceptance_audit.ACTION_LABELS,
     **programme_directory_audit.ACTION_LABELS,
     **programme_community_audit.ACTION_LABELS,
     **programme_cockpit_audit.ACTION_LABELS,

@@ -1,0 +1,1 @@
+"""Programme tables of the acceptance area: acceptances, expert reviews, benchmark decisions."""
