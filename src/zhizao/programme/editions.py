@@ -8,11 +8,12 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from zhizao.fields import NoNul
 from zhizao.programme.kinds import Industry
 
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=1_000_000_000)]  # bounded so that sums stay plain integers everywhere
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 Level = Annotated[int, Field(ge=1, le=5)]
 
@@ -35,14 +36,34 @@ class EditionTargets(_Strict):
     cost_reduction_pct: Percent  # verified operating cost −x %
     trained_talent: Count  # planners and consultants trained
 
-    @model_validator(mode="after")
-    def _quotas_fit(self) -> EditionTargets:
-        if sum(self.benchmark_quotas.values()) > self.benchmark_factories:
-            raise ValueError("benchmark_quotas add up to more than benchmark_factories")
-        for industry, quota in self.benchmark_quotas.items():
-            if quota > self.industry_quotas.get(industry, 0):
-                raise ValueError(f"benchmark quota of {industry.value} exceeds its smart-factory quota")
-        return self
+    # Field validators, not one model validator, so that an error names the quotas that are wrong
+    # (``targets.benchmark_quotas``); the fields they compare with are declared, and so validated, before them.
+    @field_validator("industry_quotas")
+    @classmethod
+    def _industry_quotas_fit(cls, quotas: dict[Industry, int], info: ValidationInfo) -> dict[Industry, int]:
+        total = info.data.get("smart_factories")
+        if total is not None and sum(quotas.values()) > total:
+            raise ValueError(f"industry quotas add up to {sum(quotas.values())}, more than smart_factories ({total})")
+        return quotas
+
+    @field_validator("benchmark_quotas")
+    @classmethod
+    def _benchmark_quotas_fit(cls, quotas: dict[Industry, int], info: ValidationInfo) -> dict[Industry, int]:
+        total = info.data.get("benchmark_factories")
+        if total is not None and sum(quotas.values()) > total:
+            raise ValueError(
+                f"benchmark quotas add up to {sum(quotas.values())}, more than benchmark_factories ({total})"
+            )
+        if "industry_quotas" not in info.data:  # wrong itself, and reported as such
+            return quotas
+        industry_quotas: dict[Industry, int] = info.data["industry_quotas"]
+        for industry, quota in quotas.items():
+            if quota > industry_quotas.get(industry, 0):
+                raise ValueError(
+                    f"benchmark quota of {industry.value} ({quota}) exceeds its smart-factory quota "
+                    f"({industry_quotas.get(industry, 0)})"
+                )
+        return quotas
 
 
 class AcceptanceRules(_Strict):
@@ -51,7 +72,7 @@ class AcceptanceRules(_Strict):
     min_maturity_level: Level = 2
     require_productivity_verified: bool = True  # a stored KPI verification whose productivity verdict meets
     require_cost_verified: bool = True  # … and whose operating-cost verdict meets
-    checklist: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(default_factory=list)
+    checklist: list[Annotated[str, Field(min_length=1, max_length=60), NoNul]] = Field(default_factory=list)
 
 
 class BenchmarkRules(_Strict):
@@ -73,17 +94,19 @@ class EditionRules(_Strict):
 
 class EditionDefinition(_Strict):
     code: Annotated[str, Field(pattern=r"^\d{4}-\d{4}$")]
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200), NoNul]
     start_year: Annotated[int, Field(ge=2000, le=2100)]
     end_year: Annotated[int, Field(ge=2000, le=2100)]
     targets: EditionTargets
     rules: EditionRules = Field(default_factory=EditionRules)
 
-    @model_validator(mode="after")
-    def _years_in_order(self) -> EditionDefinition:
-        if self.end_year < self.start_year:
-            raise ValueError("end_year is before start_year")
-        return self
+    @field_validator("end_year")
+    @classmethod
+    def _years_in_order(cls, end_year: int, info: ValidationInfo) -> int:
+        start_year = info.data.get("start_year")
+        if start_year is not None and end_year < start_year:
+            raise ValueError(f"is before start_year ({start_year})")
+        return end_year
 
 
 def load_definition(name: str = "2020-2022") -> EditionDefinition:

@@ -1,10 +1,205 @@
-"""Pages of the programme's enterprises area."""
+"""Pages of the programme's enterprise register (企业库): the list with filters, registration, giving an existing
+enterprise organisation its record, the Excel import (every bad row shown) and one enterprise with its edit form.
+
+The editions and parks pages are in ``pages_editions`` and ``pages_parks`` and are served by this module's router.
+An enterprise user sees only its own enterprise here and edits only its address, contacts and employees; another
+enterprise is a 404, as in the API. Forms go through the same services and schemas as the API.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from zhizao.accounts.deps import SessionDep, require_role
+from zhizao.accounts.principal import Principal
+from zhizao.errors import FieldProblem
+from zhizao.fields import IdPath, Offset
+from zhizao.programme import enterprises_excel, pages_editions, pages_parks, service_enterprises, service_parks
+from zhizao.programme.kinds import DISTRICT_LABELS, ENTERPRISE_SIZE_LABELS, INDUSTRY_LABELS
+from zhizao.programme.schemas_enterprises import (
+    SELF_SERVICE_FIELDS,
+    EnterpriseCreate,
+    EnterpriseFilter,
+    EnterpriseUpdate,
+    RecordFields,
+)
+from zhizao.programme.service_enterprises import ENTERPRISE_READERS, OVERSEERS
+from zhizao.ui.forms import attempt
+from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
+from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES
+from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
-NAV: tuple[NavItem, ...] = ()
+router.include_router(pages_editions.router)
+router.include_router(pages_parks.router)
+
+HOME = "/programme/enterprises"
+PAGE_SIZE = 50
+NAV: tuple[NavItem, ...] = (
+    NavItem(N_("Enterprises"), HOME, roles=frozenset(OVERSEERS), order=610),
+    *pages_parks.NAV,
+    *pages_editions.NAV,
+)
+Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
+Reader = Annotated[Principal, Depends(require_role(*ENTERPRISE_READERS))]
+CHOICES = {"industries": INDUSTRY_LABELS, "districts": DISTRICT_LABELS, "sizes": ENTERPRISE_SIZE_LABELS}
+
+
+def form_values(form: Mapping[str, Any], fields: Iterable[str], *, blank_is_none: bool) -> dict[str, str | None]:
+    """The named fields a form sent, trimmed. A blank field is None (it clears an optional value) or, for a new
+    record, left out (so that a required one is reported missing)."""
+    values: dict[str, str | None] = {}
+    for name in fields:
+        value = form.get(name)
+        if not isinstance(value, str):
+            continue
+        if value.strip():
+            values[name] = value.strip()
+        elif blank_is_none:
+            values[name] = None
+    return values
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+
+
+@router.get(HOME)
+def enterprises_page(
+    request: Request,
+    principal: Reader,
+    session: SessionDep,
+    filters: Annotated[EnterpriseFilter, Query()],
+    offset: Offset = 0,
+) -> Response:
+    return _list_view(request, principal, session, filters, offset)
+
+
+def _list_view(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    filters: EnterpriseFilter,
+    offset: int = 0,
+    *,
+    problems: list[FieldProblem] | None = None,
+    form: Mapping[str, str] | None = None,
+    imported: int | None = None,
+) -> Response:
+    page = service_enterprises.list_enterprises(session, principal, filters, offset=offset, limit=PAGE_SIZE)
+    query = urlencode(filters.model_dump(mode="json", exclude_none=True))
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "parks": service_parks.list_parks(session),
+        "can_register": principal.sees_all_tenants,
+        "unrecorded": service_enterprises.organisations_without_record(session) if principal.sees_all_tenants else [],
+        "problems": problems or [],
+        "form": form or {},
+        "imported": imported,
+        **CHOICES,
+    }
+    return render(request, "programme/enterprises_list.html", context, status_code=422 if problems else 200)
+
+
+@router.post(HOME)
+async def register_enterprise(request: Request, principal: Overseer, session: SessionDep) -> Response:
+    form = await _form(request)
+    values = form_values(form, EnterpriseCreate.model_fields, blank_is_none=False)
+    created, problems = attempt(
+        lambda: service_enterprises.register_enterprise(session, principal, EnterpriseCreate.model_validate(values))
+    )
+    if created is None:
+        session.rollback()
+        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
+    return RedirectResponse(f"{HOME}/{created.enterprise_id}", status_code=303)
+
+
+@router.post(HOME + "/records")
+async def record_existing_enterprise(request: Request, principal: Overseer, session: SessionDep) -> Response:
+    """Give an enterprise organisation registered elsewhere (e.g. by an administrator) its programme record."""
+    form = await _form(request)
+    values = form_values(form, RecordFields.model_fields, blank_is_none=False)
+    enterprise_id = form.get("enterprise_id", "")
+    if not enterprise_id.isdigit():
+        problems = [FieldProblem("enterprise_id", "choose an enterprise")]
+        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
+    saved, problems = attempt(
+        lambda: service_enterprises.put_record(
+            session, principal, int(enterprise_id), RecordFields.model_validate(values)
+        )
+    )
+    if saved is None:
+        session.rollback()
+        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
+    return RedirectResponse(f"{HOME}/{saved.enterprise_id}", status_code=303)
+
+
+@router.post(HOME + "/import")
+def import_enterprises(
+    request: Request, principal: Overseer, session: SessionDep, file: Annotated[UploadFile, File()]
+) -> Response:
+    """Import a workbook; each bad row's problems are listed on the page and nothing is registered."""
+    content = file.file.read(DEFAULT_MAX_BYTES + 1)
+    report, problems = attempt(lambda: enterprises_excel.import_enterprises(session, principal, content))
+    session.rollback()
+    if report is None:
+        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems)
+    return _list_view(request, principal, session, EnterpriseFilter(), imported=report.registered)
+
+
+@router.get(HOME + "/{enterprise_id}")
+def enterprise_page(request: Request, enterprise_id: IdPath, principal: Reader, session: SessionDep) -> Response:
+    return _detail_view(request, principal, session, enterprise_id)
+
+
+def _editable(principal: Principal) -> tuple[str, ...]:
+    fields = tuple(EnterpriseUpdate.model_fields)
+    return fields if principal.sees_all_tenants else tuple(name for name in fields if name in SELF_SERVICE_FIELDS)
+
+
+def _detail_view(
+    request: Request,
+    principal: Principal,
+    session: Session,
+    enterprise_id: int,
+    *,
+    problems: list[FieldProblem] | None = None,
+    form: Mapping[str, str] | None = None,
+) -> Response:
+    enterprise = service_enterprises.get_enterprise(session, principal, enterprise_id)
+    values = {name: "" if value is None else str(value) for name, value in enterprise.model_dump(mode="json").items()}
+    context = {
+        "enterprise": enterprise,
+        "editable": _editable(principal),
+        "form": {**values, **(form or {})},
+        "parks": service_parks.list_parks(session),
+        "problems": problems or [],
+        **CHOICES,
+    }
+    return render(request, "programme/enterprises_detail.html", context, status_code=422 if problems else 200)
+
+
+@router.post(HOME + "/{enterprise_id}")
+async def update_enterprise(
+    request: Request, enterprise_id: IdPath, principal: Reader, session: SessionDep
+) -> Response:
+    form = await _form(request)
+    values = form_values(form, _editable(principal), blank_is_none=True)
+    saved, problems = attempt(
+        lambda: service_enterprises.update_enterprise(
+            session, principal, enterprise_id, EnterpriseUpdate.model_validate(values)
+        )
+    )
+    if saved is None:
+        session.rollback()
+        return _detail_view(request, principal, session, enterprise_id, problems=problems, form=form)
+    return RedirectResponse(f"{HOME}/{enterprise_id}", status_code=303)
