@@ -62,6 +62,14 @@ RATING_CHOICES = (("1", "1"), ("0.8", "0.8"), ("0.5", "0.5"), ("0", "0"), ("na",
 KIND_LABELS = {AssessmentKind.SELF: N_("Self-assessment"), AssessmentKind.DIAGNOSIS: N_("On-site diagnosis")}
 
 
+def _rating_choice(choice: str) -> float:
+    """The chosen rating as a number; anything else is -1 for the schema to name (never an error page)."""
+    try:
+        return float(choice)
+    except ValueError:
+        return -1.0
+
+
 def _lang() -> ReportLanguage:
     return ReportLanguage.ZH if i18n.current_locale().startswith("zh") else ReportLanguage.EN
 
@@ -348,7 +356,7 @@ def ratings_from_form(items: list[str], form: dict[str, str]) -> list[RatingInpu
         if choice == "na":
             entry["not_applicable"] = True
         elif choice:
-            entry["rating"] = float(choice) if choice.replace(".", "", 1).isdigit() else -1.0
+            entry["rating"] = _rating_choice(choice)
         ratings.append(RatingInput.model_validate(entry))
     return ratings
 

@@ -55,7 +55,7 @@ def labels_from_form(text: str) -> list[str]:
 def ids_from_form(text: str) -> list[int]:
     """Expert ids typed lead first, separated by commas or spaces; anything not a number is -1 for the schema's
     ``ge=1`` to name."""
-    return [int(part) if part.isdigit() else -1 for part in re.split(r"[\s,，、]+", text) if part]
+    return [optional_int(part) or -1 for part in re.split(r"[\s,，、]+", text) if part]
 
 
 def team_context(principal: Principal, read: AssessmentRead) -> dict[str, Any]:

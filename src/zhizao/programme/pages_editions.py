@@ -24,7 +24,7 @@ from zhizao.programme.editions import EditionDefinition, EditionTargets, load_de
 from zhizao.programme.kinds import INDUSTRY_LABELS, Industry
 from zhizao.programme.schemas_enterprises import EditionRead, EditionUpdate
 from zhizao.programme.service_enterprises import OVERSEERS
-from zhizao.ui.forms import attempt
+from zhizao.ui.forms import attempt, optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -102,8 +102,8 @@ async def add_edition(request: Request, principal: Overseer, session: SessionDep
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
     def run() -> int:
-        source_id = form.get("copy_from", "")
-        source = service_editions.get_edition(session, int(source_id)) if source_id.isdigit() else None
+        source_id = optional_int(form.get("copy_from"))
+        source = service_editions.get_edition(session, source_id) if source_id is not None and source_id > 0 else None
         definition = EditionDefinition.model_validate(
             {
                 **{name: form.get(name, "").strip() for name in ("code", "name", "start_year", "end_year")},

@@ -30,7 +30,7 @@ from zhizao.programme.schemas_enterprises import (
     RecordFields,
 )
 from zhizao.programme.service_enterprises import ENTERPRISE_READERS, OVERSEERS
-from zhizao.ui.forms import attempt
+from zhizao.ui.forms import attempt, optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES
@@ -128,13 +128,13 @@ async def record_existing_enterprise(request: Request, principal: Overseer, sess
     """Give an enterprise organisation registered elsewhere (e.g. by an administrator) its programme record."""
     form = await _form(request)
     values = form_values(form, RecordFields.model_fields, blank_is_none=False)
-    enterprise_id = form.get("enterprise_id", "")
-    if not enterprise_id.isdigit():
+    enterprise_id = optional_int(form.get("enterprise_id"))
+    if enterprise_id is None or enterprise_id < 1:
         problems = [FieldProblem("enterprise_id", "choose an enterprise")]
         return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
     saved, problems = attempt(
         lambda: service_enterprises.put_record(
-            session, principal, int(enterprise_id), RecordFields.model_validate(values)
+            session, principal, enterprise_id, RecordFields.model_validate(values)
         )
     )
     if saved is None:

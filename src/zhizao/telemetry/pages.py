@@ -25,6 +25,7 @@ from zhizao.telemetry.models import AssetNode, DeadLetter, Equipment, Signal
 from zhizao.telemetry.scope import get_scoped, tenant_clauses
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.telemetry.timeutil import from_us
+from zhizao.ui.forms import optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -93,7 +94,8 @@ def import_page(
     file: Annotated[UploadFile, File()],
     enterprise_id: Annotated[str | None, Form()] = None,
 ) -> Response:
-    target = int(enterprise_id) if enterprise_id and enterprise_id.isdigit() else None
+    target = optional_int(enterprise_id)
+    target = target if target is not None and target > 0 else None
     try:
         result = excel.import_assets(session, principal, file.file.read(excel.MAX_BYTES + 1), target)
     except InputError as exc:

@@ -23,8 +23,16 @@ def attempt(action: Callable[[], T]) -> tuple[T | None, list[FieldProblem]]:
         return None, exc.fields or [FieldProblem("", exc.message)]
 
 
+# Larger numbers cannot be bound as SQL integers on SQLite; every id and count in a form fits far below.
+LARGEST_FORM_INT = 2**63 - 1
+
+
 def optional_int(value: str | None) -> int | None:
-    """A form's optional number: blank is None; anything else is left for the schema to judge (-1 if not digits)."""
+    """A form's optional number: blank is None; anything else is left for the schema to judge (-1 if it is not
+    plain ASCII digits, e.g. "²" or "1e3", or too large to be any stored number)."""
     if value is None or not value.strip():
         return None
-    return int(value) if value.strip().isdigit() else -1
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > LARGEST_FORM_INT:
+        return -1
+    return int(text)
