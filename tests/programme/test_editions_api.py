@@ -101,7 +101,9 @@ def test_only_the_programme_office_changes_editions(client: TestClient, world: W
     assert client.post("/api/programme/editions", json=_next_edition(), headers=enterprise).status_code == 403
     assert client.patch(f"/api/programme/editions/{edition_id}", json={}, headers=enterprise).status_code == 403
     duplicate = client.post(
-        "/api/programme/editions", json=_next_edition(code="2020-2022"), headers=bearer(client, world.user(Role.ADMIN))
+        "/api/programme/editions",
+        json=_next_edition(code="2020-2022", start_year=2020, end_year=2022),
+        headers=bearer(client, world.user(Role.ADMIN)),
     )
     assert duplicate.status_code == 409 and duplicate.json()["error"]["fields"][0]["field"] == "body.code"
 

@@ -54,3 +54,9 @@ def test_an_edition_ends_after_it_starts() -> None:
     with pytest.raises(ValidationError) as caught:
         EditionDefinition.model_validate({**BUNDLED, "code": "2025-2023", "start_year": 2025, "end_year": 2023})
     assert [error["loc"] for error in caught.value.errors()] == [("end_year",)]
+
+
+def test_an_editions_code_names_its_years() -> None:
+    definition = load_definition().model_dump(mode="json")
+    with pytest.raises(ValidationError, match="code must be 2023-2025"):
+        EditionDefinition.model_validate({**definition, "code": "2030-2032", "start_year": 2023, "end_year": 2025})

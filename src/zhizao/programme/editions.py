@@ -8,7 +8,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from zhizao.fields import NoNul
 from zhizao.programme.kinds import Industry
@@ -107,6 +107,13 @@ class EditionDefinition(_Strict):
         if start_year is not None and end_year < start_year:
             raise ValueError(f"is before start_year ({start_year})")
         return end_year
+
+    @model_validator(mode="after")
+    def _code_names_the_years(self) -> EditionDefinition:
+        # The code is how officers and URLs name an edition: "2023-2025" must mean those years.
+        if self.code != f"{self.start_year}-{self.end_year}":
+            raise ValueError(f"code must be {self.start_year}-{self.end_year}, the edition's years")
+        return self
 
 
 def load_definition(name: str = "2020-2022") -> EditionDefinition:

@@ -133,9 +133,7 @@ async def record_existing_enterprise(request: Request, principal: Overseer, sess
         problems = [FieldProblem("enterprise_id", "choose an enterprise")]
         return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
     saved, problems = attempt(
-        lambda: service_enterprises.put_record(
-            session, principal, enterprise_id, RecordFields.model_validate(values)
-        )
+        lambda: service_enterprises.put_record(session, principal, enterprise_id, RecordFields.model_validate(values))
     )
     if saved is None:
         session.rollback()
@@ -194,6 +192,9 @@ async def update_enterprise(
 ) -> Response:
     form = await _form(request)
     values = form_values(form, _editable(principal), blank_is_none=True)
+    if values.get("credit_code") is None:
+        # Blank leaves the code as it is: an organisation registered without one keeps none until it is typed.
+        values.pop("credit_code", None)
     saved, problems = attempt(
         lambda: service_enterprises.update_enterprise(
             session, principal, enterprise_id, EnterpriseUpdate.model_validate(values)
