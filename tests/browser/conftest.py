@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,10 @@ import pytest
 import uvicorn
 
 from zhizao import migrations
-from zhizao.db.engine import create_database
+from zhizao.db.engine import Database, create_database
 from zhizao.demo import production as production_demo
 from zhizao.demo import seed_all
-from zhizao.settings import load_settings
+from zhizao.settings import Settings, load_settings
 from zhizao.web.app import create_app
 
 from .live import LiveServer
@@ -52,17 +53,37 @@ def chromium_path() -> Path:
     pytest.skip(reason)
 
 
+@dataclass(frozen=True)
+class LiveData:
+    """The live server's settings and database, for a test to prepare what no page makes (a closed on-site
+    diagnosis, a factory's telemetry-side totals); everything else a browser test does goes through the pages."""
+
+    settings: Settings
+    database: Database
+
+
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The real app on a free 127.0.0.1 port, in a background thread, on a fresh demo database."""
+def live_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveData]:
+    """A fresh, migrated, demo-seeded database; disposed of after the server stops."""
     data_dir = tmp_path_factory.mktemp("browser-data")
     settings = load_settings(data_dir=data_dir, demo=True, secure_cookies=False)
     database = create_database(settings)
-    migrations.upgrade(database.engine)
-    seed_all(database, settings)
-    # Two days of the virtual factory's production history (one before, one after its upgrade), so the OEE
-    # pages have something to draw.
-    production_demo.seed_history(database, production_demo.HistoryPlan.daily(int(time.time() * 1000), 1), rules=None)
+    try:
+        migrations.upgrade(database.engine)
+        seed_all(database, settings)
+        # Two days of the virtual factory's production history (one before, one after its upgrade), so the OEE
+        # pages have something to draw.
+        plan = production_demo.HistoryPlan.daily(int(time.time() * 1000), 1)
+        production_demo.seed_history(database, plan, rules=None)
+        yield LiveData(settings, database)
+    finally:
+        database.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_data: LiveData) -> Iterator[LiveServer]:
+    """The real app on a free 127.0.0.1 port, in a background thread, on a fresh demo database."""
+    settings, database = live_data.settings, live_data.database
     app = create_app(settings, database=database)
 
     # Bind first and hand the socket to uvicorn: the port is ours from the start, with no race for it.
@@ -87,7 +108,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         server.should_exit = True
         thread.join(timeout=STARTUP_TIMEOUT_S)
         sock.close()
-        database.dispose()
         if thread.is_alive():
             pytest.fail("the uvicorn server thread did not stop")
 
