@@ -143,6 +143,8 @@ def test_a_fail_is_always_possible_and_another_acceptance_may_follow(client: Tes
         "未完成整改",
         "in_construction",
     )
+    timeline = _ok(client.get(f"/api/programme/projects/{project_id}/timeline", headers=office))
+    assert [(entry["action"], entry["rationale"]) for entry in timeline][-1] == ("acceptance_failed", "未完成整改")
 
     again = _ok(client.post(API, json={"project_id": project_id}, headers=office), 201)
     assert again["id"] != opened["id"]

@@ -39,6 +39,7 @@ class Note(StrEnum):
     PLAN_SUBMITTED = "plan_submitted"
     PLAN_RETURNED = "plan_returned"
     ROBOTS_RECORDED = "robots_recorded"
+    ACCEPTANCE_FAILED = "acceptance_failed"
 
 
 class EvidenceKind(StrEnum):
@@ -114,6 +115,7 @@ ACTION_LABELS: dict[str, str] = {
     Note.PLAN_SUBMITTED: N_("Submitted the upgrade plan"),
     Note.PLAN_RETURNED: N_("Returned the upgrade plan"),
     Note.ROBOTS_RECORDED: N_("Recorded robots deployed"),
+    Note.ACCEPTANCE_FAILED: N_("Acceptance not passed"),
 }
 
 

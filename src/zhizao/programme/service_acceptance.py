@@ -36,7 +36,7 @@ from zhizao.programme.acceptance import (
 )
 from zhizao.programme.editions import AcceptanceRules
 from zhizao.programme.kinds import ProjectStage
-from zhizao.programme.lifecycle import Action
+from zhizao.programme.lifecycle import Action, Note
 from zhizao.programme.models import FactoryProject
 from zhizao.programme.models_acceptance import Acceptance, AcceptanceReview
 from zhizao.programme.schemas_acceptance import (
@@ -393,4 +393,10 @@ def decide(session: Session, actor: Principal, acceptance_id: int, data: Accepta
             service_projects.apply_transition(
                 session, actor, project, Action.ACCEPT, rationale=data.rationale, evidence=evidence
             )
+        else:
+            # The stage stays; the timeline still shows that an acceptance was held and why it failed.
+            service_projects.note(
+                session, actor, project, Note.ACCEPTANCE_FAILED, rationale=data.rationale,
+                evidence={"acceptance_id": row.id},
+            )  # fmt: skip
         return acceptance_read(session, row)
