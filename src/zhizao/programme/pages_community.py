@@ -58,7 +58,7 @@ from zhizao.programme.schemas_community import (
     WorkTaskUpdate,
     Year,
 )
-from zhizao.ui.forms import attempt
+from zhizao.ui.forms import attempt, optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES
@@ -146,8 +146,8 @@ def talent_page(request: Request, principal: Overseer, session: SessionDep, edit
 
 @router.post(TALENT + "/cohorts")
 def create_cohort(request: Request, principal: Overseer, session: SessionDep, fields: FormFields) -> Response:
-    edition_id = fields.get("edition_id", "")
-    view = partial(_talent_view, request, session, int(edition_id) if edition_id.isdigit() else None)
+    edition_id = optional_int(fields.get("edition_id"))
+    view = partial(_talent_view, request, session, edition_id if edition_id is not None and edition_id > 0 else None)
 
     def action() -> object:
         return service_talent.create_cohort(session, principal, CohortCreate.model_validate(_data(fields)))
@@ -330,14 +330,14 @@ def support_page(request: Request, principal: Overseer, session: SessionDep, edi
 
 @router.post(SUPPORT)
 def record_support(request: Request, principal: Overseer, session: SessionDep, fields: FormFields) -> Response:
-    project = fields.get("project_id", "")
+    project = optional_int(fields.get("project_id"))
     view = partial(_support_view, request, session, None)
-    if not project.isdigit():
+    if project is None or project < 1:
         return view([FieldProblem("project_id", "choose a project")])
     data = _data(fields, "project_id")
 
     def action() -> object:
-        return service_support.record_measure(session, principal, int(project), SupportCreate.model_validate(data))
+        return service_support.record_measure(session, principal, project, SupportCreate.model_validate(data))
 
     return _submit(session, action, SUPPORT, view)
 
@@ -382,9 +382,10 @@ def add_task(
     def action() -> object:
         return service_workplan.create_task(session, principal, WorkTaskCreate.model_validate(data), today)
 
-    year = data.get("year", "")
-    view = partial(_work_plan_view, request, session, settings.timezone, int(year) if year.isdigit() else None)
-    return _submit(session, action, f"{WORK_PLAN}?year={year}" if year.isdigit() else WORK_PLAN, view)
+    year = optional_int(data.get("year"))
+    known_year = year if year is not None and year > 0 else None
+    view = partial(_work_plan_view, request, session, settings.timezone, known_year)
+    return _submit(session, action, f"{WORK_PLAN}?year={known_year}" if known_year else WORK_PLAN, view)
 
 
 @router.post(WORK_PLAN + "/{task_id}")

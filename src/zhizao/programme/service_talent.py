@@ -7,12 +7,10 @@ Only officers and administrators reach these services (the routes' guards); ever
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 from typing import Any, NamedTuple
 
-from openpyxl import Workbook
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
@@ -426,22 +424,12 @@ def import_template() -> bytes:
 
 def export_trainees(session: Session, cohort_id: int) -> bytes:
     """The cohort's trainees with their outcomes; the first four columns import back as they are."""
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "学员"
-    sheet.append(list(EXPORT_HEADERS))
-    for trainee in list_trainees(session, cohort_id):
-        values: list[Any] = [
+    rows: list[list[Any]] = [
+        [
             trainee.name, trainee.employer_name, trainee.id_number, trainee.phone,
             gettext(TRAINEE_STATUS_LABELS[trainee.status]), trainee.certificate_no, trainee.certified_on,
             trainee.excellent_on,
-        ]  # fmt: skip
-        sheet.append(values)
-    for cells in sheet.iter_rows(min_row=2):
-        for cell in cells:
-            if cell.data_type == "f":  # text typed as "=…" stays text, never a formula run when opened
-                cell.data_type = "s"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        ]
+        for trainee in list_trainees(session, cohort_id)
+    ]  # fmt: skip
+    return spreadsheet.template_workbook("学员", list(EXPORT_HEADERS), rows)

@@ -85,7 +85,9 @@ def row_problems(number: int, error: ValidationError) -> list[FieldProblem]:
 
 
 def template_workbook(title: str, headers: Sequence[str], examples: Sequence[Sequence[Any]]) -> bytes:
-    """A one-sheet workbook with the header row and example rows: an import's downloadable template."""
+    """A one-sheet workbook with the header row and example rows: an import's downloadable template, and the
+    exports that import again. Text is always text: a value typed as "=…" is never written as a formula that
+    Excel would run when the file is opened (CSV/formula injection)."""
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -93,6 +95,10 @@ def template_workbook(title: str, headers: Sequence[str], examples: Sequence[Seq
     sheet.append(list(headers))
     for example in examples:
         sheet.append(list(example))
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if cell.data_type == "f":
+                cell.data_type = "s"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
