@@ -56,7 +56,8 @@ def test_each_role_signs_in_sees_its_navigation_and_signs_out(
     page: Any, live_server: LiveServer, user: DemoUser
 ) -> None:
     sign_in(page, user.username, user.password)
-    expect(page).to_have_url(url_is(live_server, "/"))
+    # The programme office lands on its cockpit; everyone else on the home page.
+    expect(page).to_have_url(url_is(live_server, "/programme/cockpit" if user.role is Role.OFFICER else "/"))
     expect(page.locator("nav.mainnav")).to_be_visible()
     expect(nav_link(page, "/")).to_have_count(1)
 
@@ -101,7 +102,8 @@ def test_language_switch_sets_and_keeps_the_language(page: Any, live_server: Liv
     # The choice is a cookie: it holds on the next pages, signed in or not.
     user = admin()
     sign_in(page, user.username, user.password)
-    expect(page).to_have_url(url_is(live_server, "/"))
+    # The programme office lands on its cockpit; everyone else on the home page.
+    expect(page).to_have_url(url_is(live_server, "/programme/cockpit" if user.role is Role.OFFICER else "/"))
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.goto("/admin/users")
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -116,7 +118,8 @@ def test_language_switch_sets_and_keeps_the_language(page: Any, live_server: Liv
 def test_admin_creates_an_organisation_and_a_user_who_can_sign_in(page: Any, live_server: LiveServer) -> None:
     user = admin()
     sign_in(page, user.username, user.password)
-    expect(page).to_have_url(url_is(live_server, "/"))
+    # The programme office lands on its cockpit; everyone else on the home page.
+    expect(page).to_have_url(url_is(live_server, "/programme/cockpit" if user.role is Role.OFFICER else "/"))
 
     org_name = "上海松江浏览器测试精密机械有限公司"
     page.goto("/admin/organisations")

@@ -213,3 +213,11 @@ def test_unexpected_error_is_a_500_in_the_one_shape_and_a_friendly_page(app: Fas
     assert api.status_code == 500 and api.json()["error"]["code"] == "internal_error"
     assert "boom" not in api.text
     assert page.status_code == 500 and "boom" not in page.text and "<html" in page.text
+
+
+def test_the_programme_office_lands_on_its_cockpit(client: TestClient, world: World) -> None:
+    _sign_in(client, world.user(Role.OFFICER))
+    landing = client.get("/", follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == "/programme/cockpit"
+    _sign_in(client, world.user(Role.ENTERPRISE))
+    assert client.get("/", follow_redirects=False).status_code == 200

@@ -19,8 +19,9 @@ from zhizao.accounts.deps import (
     SettingsDep,
     client_address,
 )
-from zhizao.accounts.roles import ROLE_LABELS
+from zhizao.accounts.roles import ROLE_LABELS, Role
 from zhizao.errors import AuthenticationFailed, LoginThrottled
+from zhizao.programme import pages_cockpit as programme_cockpit
 from zhizao.programme import public_paths as programme_public
 from zhizao.ui import i18n
 from zhizao.ui.csrf import rotate_csrf_token
@@ -122,6 +123,9 @@ def logout(request: Request) -> RedirectResponse:
 
 @router.get("/")
 def home(request: Request, principal: CurrentUser, session: SessionDep) -> Response:
+    if principal.role is Role.OFFICER:
+        # The programme office's home is the cockpit: every target against measured progress.
+        return RedirectResponse(programme_cockpit.HOME, status_code=303)
     overview: dict[str, object] = {"principal": principal, "recent_audit": None, "users_by_role": None}
     if principal.sees_all_tenants:
         overview["recent_audit"] = audit.list_entries(session, limit=10)[0]
