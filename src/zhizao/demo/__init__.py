@@ -5,13 +5,21 @@ from __future__ import annotations
 from zhizao.accounts import demo as accounts_demo
 from zhizao.db.engine import Database
 from zhizao.demo import assessment as assessment_demo
+from zhizao.demo import governance as governance_demo
 from zhizao.demo import production as production_demo
 from zhizao.seeding import Seeder, SeedReport
 from zhizao.settings import Settings
 from zhizao.simulator import seed as factory_demo
 
-# Accounts, then the virtual factory's plant, then its production history (which needs both).
-SEEDERS: tuple[Seeder, ...] = (accounts_demo.seed, factory_demo.seed, production_demo.seed, assessment_demo.seed)
+# Accounts, then the virtual factory's plant, then its production history (which needs both); the diagnoses, then
+# the programme run on them (which needs the diagnosed enterprises and the expert pool).
+SEEDERS: tuple[Seeder, ...] = (
+    accounts_demo.seed,
+    factory_demo.seed,
+    production_demo.seed,
+    assessment_demo.seed,
+    governance_demo.seed,
+)
 
 
 def seed_all(database: Database, settings: Settings) -> list[SeedReport]:
