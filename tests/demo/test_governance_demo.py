@@ -198,3 +198,16 @@ def test_seeding_again_changes_nothing(seeded: tuple[Database, Settings, SeedRep
     assert report.rows == [("unchanged", "projects exist already")]
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_projects_carry_the_days_of_their_decisions(seeded: tuple[Database, Settings, SeedReport]) -> None:
+    """Applications in the edition's years and recognitions after them, as the office registered them."""
+    database, _settings, _report = seeded
+    with database.session() as session:
+        rows = session.execute(select(FactoryProject.applied_on, FactoryProject.recognised_on, FactoryProject.stage))
+        days = list(rows)
+    assert {applied.year for applied, _, _ in days} <= {2020, 2021, 2022}
+    recognised = [
+        (applied, on) for applied, on, stage in days if stage in (ProjectStage.RECOGNISED, ProjectStage.BENCHMARK)
+    ]
+    assert recognised and all(on is not None and applied < on and on.year <= 2023 for applied, on in recognised)

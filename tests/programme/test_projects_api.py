@@ -155,3 +155,41 @@ def test_who_sees_a_project(client: TestClient, world: World) -> None:
     assert recorded.status_code == 200 and recorded.json()["robots_deployed"] == 9
     case = client.patch(f"{path}/case", json={"case_title": "焊装车间"}, headers=owner)
     assert case.status_code == 200 and case.json()["case_title"] == "焊装车间"
+
+
+def _field(response: Any, status: int) -> str:
+    assert response.status_code == status, response.text
+    return str(response.json()["error"]["fields"][0]["field"])
+
+
+def test_the_office_registers_past_applications_and_recognitions_with_their_days(
+    client: TestClient, world: World
+) -> None:
+    """Decisions taken before the platform came in keep their real dates (the public list shows the year)."""
+    officer = bearer(client, world.user(Role.OFFICER))
+    enterprise_id, enterprise = programme_enterprise(world, Industry.AEROSPACE, District.MINHANG)
+    current_edition(world)
+    body = {"title": "航空部件数字化车间", "enterprise_id": enterprise_id}
+    assert _field(client.post(PROJECTS, json={**body, "applied_on": "2099-01-01"}, headers=officer), 422) == (
+        "body.applied_on"
+    )
+    assert _field(client.post(PROJECTS, json={**body, "applied_on": "2019-12-31"}, headers=officer), 422) == (
+        "body.applied_on"
+    )
+    own = {"title": body["title"], "applied_on": "2021-03-01"}
+    assert _field(client.post(PROJECTS, json=own, headers=bearer(client, enterprise)), 403) == "body.applied_on"
+    assert client.get(PROJECTS, headers=officer).json()["total"] == 0  # nothing written by the refusals
+    applied = client.post(PROJECTS, json={**body, "applied_on": "2021-03-01"}, headers=officer)
+    assert applied.status_code == 201, applied.text
+    assert applied.json()["applied_on"] == "2021-03-01"
+
+    accepted = built_project(world, ProjectStage.ACCEPTED, industry=Industry.ELECTRONICS, district=District.PUDONG)
+    moves = f"{PROJECTS}/{accepted.id}/transitions"
+    assert _field(client.post(moves, json={"action": "recognise", "recognised_on": "2000-01-01"}, headers=officer),
+                  422) == "body.recognised_on"  # fmt: skip
+    misplaced = {"action": "reject", "rationale": "x", "recognised_on": "2022-01-01"}
+    assert _field(client.post(moves, json=misplaced, headers=officer), 422) == "body.recognised_on"
+    applied_on = client.get(f"{PROJECTS}/{accepted.id}", headers=officer).json()["applied_on"]
+    recognised = client.post(moves, json={"action": "recognise", "recognised_on": applied_on}, headers=officer)
+    assert recognised.status_code == 200, recognised.text
+    assert (recognised.json()["stage"], recognised.json()["recognised_on"]) == ("recognised", applied_on)

@@ -7,8 +7,9 @@ narrative, and benchmark selection within the industry quotas; rejections and wi
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -124,6 +125,16 @@ def existing_diagnosis(session: Session, enterprise_id: int) -> int:
 # --- one project ---------------------------------------------------------------------------------------------
 
 
+def applied_on(project: DemoProject) -> date:
+    """Spring of the year it applied, spread over the weeks of the call for applications."""
+    return date(project.applied_year, 3, 1) + timedelta(days=zlib.crc32(project.name.encode()) % 75)
+
+
+def recognised_on(project: DemoProject) -> date:
+    """After its evaluation quarter (the third quarter of the year after it applied) and the acceptance."""
+    return date(project.applied_year + 1, 12, 1) + timedelta(days=zlib.crc32(project.name.encode()) % 20)
+
+
 def _milestones(project: DemoProject, built: bool) -> list[Milestone]:
     year = project.applied_year
     steps = (
@@ -156,9 +167,9 @@ def walk(
 ) -> int:  # fmt: skip
     """Apply, then move the project to its planned stage (benchmarks stop at recognition); returns its id."""
     title = f"{short_name(project.name)}智能工厂建设项目"
-    project_id = service_projects.apply(
-        _fresh(session), cast.officer, ProjectCreate(title=title, enterprise_id=enterprise_id)
-    ).id
+    # Registered as the office would record past decisions: on the days they were taken, not today.
+    applied = ProjectCreate(title=title, enterprise_id=enterprise_id, applied_on=applied_on(project))
+    project_id = service_projects.apply(_fresh(session), cast.officer, applied).id
     steps = reach(project)
     if steps >= 1:
         move = Move(action=Action.RECORD_DIAGNOSIS, diagnosis_id=diagnosis_id)
@@ -181,7 +192,8 @@ def walk(
         verification_id = verify_project(session, cast.admin, cast.officer, enterprise_id, project)
         accept(session, cast, project, project_id, verification_id, reviewers, checklist, passed=True)
     if steps >= 5:
-        service_projects.transition(_fresh(session), cast.officer, project_id, Move(action=Action.RECOGNISE))
+        move = Move(action=Action.RECOGNISE, recognised_on=recognised_on(project))
+        service_projects.transition(_fresh(session), cast.officer, project_id, move)
         service_projects.update_case(_fresh(session), cast.admin, project_id, case(project))
     if project.stage is ProjectStage.REJECTED:
         assert project.stopped_at is not None

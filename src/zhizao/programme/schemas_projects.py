@@ -45,6 +45,11 @@ class ProjectCreate(_Strict):
         default=None,
         description="The edition applied to; the current one when left out (enterprises apply there only).",
     )
+    applied_on: date | None = Field(
+        default=None,
+        description="Officers registering a past application: the day it was filed (not in the future, not before "
+        "the edition's first year). Today when left out.",
+    )
 
 
 class ProjectFilter(BaseModel):
@@ -115,6 +120,11 @@ class TransitionRequest(_Strict):
     rationale: Rationale | None = Field(default=None, description="Why; required to reject.")
     diagnosis_id: IdField | None = Field(
         default=None, description="record_diagnosis: the enterprise's closed on-site diagnosis."
+    )
+    recognised_on: date | None = Field(
+        default=None,
+        description="recognise, officers only: the day of the recognition decision when it is recorded later "
+        "(not in the future, not before the application). Today when left out.",
     )
 
 

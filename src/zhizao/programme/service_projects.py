@@ -24,7 +24,7 @@ from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.assessment import service_levels
-from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
+from zhizao.errors import Conflict, FieldProblem, InputError, NotFound, PermissionDenied
 from zhizao.programme import service_editions
 from zhizao.programme.kinds import District, ProjectStage
 from zhizao.programme.lifecycle import (
@@ -170,6 +170,23 @@ def read_project(session: Session, actor: Principal, project_id: int) -> Project
 # --- applying ----------------------------------------------------------------------------------------------
 
 
+def _decision_day(actor: Principal, requested: date | None, field: str, *, earliest: date) -> date:
+    """The day a step happened: today, or, for the programme office registering a past decision, the day named
+    (never in the future, never before ``earliest``)."""
+    today = programme_today()
+    if requested is None:
+        return today
+    if actor.role not in (Role.ADMIN, Role.OFFICER):
+        raise PermissionDenied(
+            "only the programme office records a past date", fields=[FieldProblem(field, "leave it out: today")]
+        )
+    if requested > today:
+        raise InputError.for_field(field, f"{requested} is in the future")
+    if requested < earliest:
+        raise InputError.for_field(field, f"{requested} is before {earliest}")
+    return requested
+
+
 def _edition_id(session: Session, actor: Principal, requested: int | None) -> int:
     """The edition applied to: the current one unless an officer names another (to register past projects)."""
     field = "body.edition_id"
@@ -199,6 +216,8 @@ def apply(session: Session, actor: Principal, data: ProjectCreate) -> ProjectDet
                 f"enterprise {enterprise_id} is not registered with the programme: record its industry and district",
             )
         edition_id = _edition_id(session, actor, data.edition_id)
+        edition = service_editions.get_edition(session, edition_id)
+        applied_on = _decision_day(actor, data.applied_on, "body.applied_on", earliest=date(edition.start_year, 1, 1))
         duplicate = f"enterprise {enterprise_id} has applied to this edition already"
         exists = session.scalar(
             select(FactoryProject.id).where(
@@ -213,7 +232,7 @@ def apply(session: Session, actor: Principal, data: ProjectCreate) -> ProjectDet
             title=data.title,
             industry=record.industry,  # the quota the project counts against, fixed from now on
             stage=INITIAL_STAGE,
-            applied_on=programme_today(),
+            applied_on=applied_on,
         )
         session.add(project)
         flush_unique(session, "body.enterprise_id", duplicate)
@@ -271,12 +290,13 @@ def apply_transition(
     *,
     rationale: str | None = None,
     evidence: dict[str, Any] | None = None,
+    on: date | None = None,
 ) -> None:
     """Move ``project`` by ``action`` inside the caller's transaction, once the caller has checked the evidence:
     the table decides (Conflict for the stage, PermissionDenied for the role), a rejection needs its rationale and
     evidence must carry its record's id (``lifecycle.EVIDENCE_KEYS``). What the project keeps of the evidence is
     copied onto it (``KEPT_EVIDENCE``): the diagnosis and its level; the plan's integrator, budget and robots; the
-    acceptance's KPI verification and level. Recognition dates the project."""
+    acceptance's KPI verification and level. Recognition dates the project (``on``, else today)."""
     found = next_transition(project.stage, action, actor.role)
     if found.needs_rationale and not (rationale and rationale.strip()):
         raise InputError.for_field("body.rationale", f"say why the project is {action.value.replace('_', ' ')}ed")
@@ -293,7 +313,7 @@ def apply_transition(
             # Evidence is JSON (money as a string); the project keeps the typed value.
             setattr(project, key, Decimal(evidence[key]) if key == "budget_cny" else evidence[key])
     if action == Action.RECOGNISE:
-        project.recognised_on = programme_today()
+        project.recognised_on = on or programme_today()
     _event(session, actor, project, action, from_stage, found.target, rationale, evidence)
     audit.record(
         session, actor, action=f"programme_project.{action.value}", entity_type="programme_project",
@@ -345,7 +365,14 @@ def transition(session: Session, actor: Principal, project_id: int, data: Transi
             evidence = _diagnosis_evidence(session, project, data.diagnosis_id)
         elif data.action == Action.RECOGNISE:
             evidence = _acceptance_evidence(session, project)
-        apply_transition(session, actor, project, data.action, rationale=data.rationale, evidence=evidence)
+        if data.recognised_on is not None and data.action != Action.RECOGNISE:
+            raise InputError.for_field("body.recognised_on", "is the day of a recognition: send it only to recognise")
+        on = None
+        if data.action == Action.RECOGNISE:
+            on = _decision_day(actor, data.recognised_on, "body.recognised_on", earliest=project.applied_on)
+            if evidence is not None and data.recognised_on is not None:
+                evidence["recognised_on"] = on.isoformat()
+        apply_transition(session, actor, project, data.action, rationale=data.rationale, evidence=evidence, on=on)
     return read_project(session, actor, project_id)
 
 
