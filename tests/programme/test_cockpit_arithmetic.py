@@ -7,17 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from zhizao.production.programme import Verdict
-from zhizao.programme import cockpit
-from zhizao.programme.cockpit import (
-    Bucket,
-    EditionRef,
-    Integrators,
-    KpiOutcome,
-    Measured,
-    StoredKpis,
-    Talent,
-    TargetKey,
-)
+from zhizao.programme import cockpit, cockpit_kpis
+from zhizao.programme.cockpit import EditionRef, Integrators, Measured, Talent, TargetKey
+from zhizao.programme.cockpit_kpis import Bucket, KpiOutcome, StoredKpis
 from zhizao.programme.editions import load_definition
 from zhizao.programme.kinds import District, Industry, ProjectStage
 from zhizao.programme.models_community import SupportKind
@@ -86,35 +78,35 @@ def kpis(gain: str | None, cost: str | None, *, verdicts: Verdict = Verdict.MEET
 
 
 def test_kpi_outcome_sets_the_stored_changes_against_the_editions_targets() -> None:
-    assert cockpit.kpi_outcome(kpis("0.20", "-0.20"), TARGETS) is KpiOutcome.MEETS_BOTH  # exactly at both targets
-    assert cockpit.kpi_outcome(kpis("0.35", "-0.19"), TARGETS) is KpiOutcome.BELOW_TARGET
-    assert cockpit.kpi_outcome(kpis("0.19", "-0.40"), TARGETS) is KpiOutcome.BELOW_TARGET
-    assert cockpit.kpi_outcome(kpis("0.25", None), TARGETS) is KpiOutcome.INSUFFICIENT_DATA
-    assert cockpit.kpi_outcome(StoredKpis(project_id=1), TARGETS) is KpiOutcome.NOT_VERIFIED
+    assert cockpit_kpis.kpi_outcome(kpis("0.20", "-0.20"), TARGETS) is KpiOutcome.MEETS_BOTH  # exactly at both targets
+    assert cockpit_kpis.kpi_outcome(kpis("0.35", "-0.19"), TARGETS) is KpiOutcome.BELOW_TARGET
+    assert cockpit_kpis.kpi_outcome(kpis("0.19", "-0.40"), TARGETS) is KpiOutcome.BELOW_TARGET
+    assert cockpit_kpis.kpi_outcome(kpis("0.25", None), TARGETS) is KpiOutcome.INSUFFICIENT_DATA
+    assert cockpit_kpis.kpi_outcome(StoredKpis(project_id=1), TARGETS) is KpiOutcome.NOT_VERIFIED
     # A Δ stored beside an "insufficient data" verdict (e.g. low telemetry coverage) is not a verified Δ.
     low_coverage = kpis("0.30", "-0.30", verdicts=Verdict.INSUFFICIENT_DATA)
-    assert cockpit.kpi_outcome(low_coverage, TARGETS) is KpiOutcome.INSUFFICIENT_DATA
+    assert cockpit_kpis.kpi_outcome(low_coverage, TARGETS) is KpiOutcome.INSUFFICIENT_DATA
     # An edition that asks for +25 % judges the same stored +20 % differently.
     stricter = TARGETS.model_copy(update={"productivity_gain_pct": Decimal(25)})
-    assert cockpit.kpi_outcome(kpis("0.20", "-0.20"), stricter) is KpiOutcome.BELOW_TARGET
+    assert cockpit_kpis.kpi_outcome(kpis("0.20", "-0.20"), stricter) is KpiOutcome.BELOW_TARGET
 
 
 def test_bucket_edges_put_the_target_on_an_edge() -> None:
-    assert cockpit.bucket_edges(Decimal(20)) == tuple(Decimal(v) for v in (0, 10, 20, 30, 50))
-    assert cockpit.bucket_edges(Decimal(25)) == tuple(Decimal(v) for v in ("0", "12.5", "25", "37.5", "62.5"))
-    assert cockpit.bucket_edges(Decimal(0)) == (Decimal(0),)
+    assert cockpit_kpis.bucket_edges(Decimal(20)) == tuple(Decimal(v) for v in (0, 10, 20, 30, 50))
+    assert cockpit_kpis.bucket_edges(Decimal(25)) == tuple(Decimal(v) for v in ("0", "12.5", "25", "37.5", "62.5"))
+    assert cockpit_kpis.bucket_edges(Decimal(0)) == (Decimal(0),)
 
 
 def test_bucket_labels_name_the_range_each_bucket_counts() -> None:
-    assert cockpit.bucket_label(None, Decimal("0.00")) == "< 0 %"
-    assert cockpit.bucket_label(Decimal("12.50"), Decimal("25.00")) == "12.5 – 25 %"
-    assert cockpit.bucket_label(Decimal("50.00"), None) == "≥ 50 %"
+    assert cockpit_kpis.bucket_label(None, Decimal("0.00")) == "< 0 %"
+    assert cockpit_kpis.bucket_label(Decimal("12.50"), Decimal("25.00")) == "12.5 – 25 %"
+    assert cockpit_kpis.bucket_label(Decimal("50.00"), None) == "≥ 50 %"
 
 
 def test_histogram_counts_lower_edges_inclusive_with_open_ends_and_insufficient_data() -> None:
-    edges = cockpit.bucket_edges(Decimal(20))
+    edges = cockpit_kpis.bucket_edges(Decimal(20))
     values = [Decimal(v) for v in ("-5", "0", "9.99", "10", "20", "29.99", "50", "120")] + [None, None]
-    result = cockpit.histogram(values, edges)
+    result = cockpit_kpis.histogram(values, edges)
     assert result.buckets == (
         Bucket(lower=None, upper=Decimal(0), count=1),
         Bucket(lower=Decimal(0), upper=Decimal(10), count=2),
@@ -134,7 +126,7 @@ def test_kpi_distribution_of_accepted_factories() -> None:
         kpis(None, "-0.30", project_id=4),  # productivity not verifiable
         StoredKpis(project_id=5),  # accepted without a verification
     ]
-    distribution = cockpit.kpi_distribution(results, TARGETS)
+    distribution = cockpit_kpis.kpi_distribution(results, TARGETS)
     assert distribution.accepted == 5
     assert distribution.outcomes == {
         KpiOutcome.MEETS_BOTH: 1,

@@ -20,7 +20,8 @@ from zhizao.production.models import KpiVerification
 from zhizao.production.programme import verify
 from zhizao.production.programme_inputs import CostCategory, CostLine, Coverage, ProductOutput, WindowInputs
 from zhizao.programme import service_cockpit
-from zhizao.programme.cockpit import KpiMeasure, KpiOutcome, TargetKey
+from zhizao.programme.cockpit import TargetKey
+from zhizao.programme.cockpit_kpis import KpiMeasure, KpiOutcome
 from zhizao.programme.kinds import District, Industry, ProjectStage
 from zhizao.programme.models import FactoryProject
 from zhizao.programme.service_cockpit import DrillMetric, DrillQuery

@@ -117,3 +117,21 @@ def test_parks_pages(client: TestClient, world: World) -> None:
     blank = client.post(f"/programme/parks/{park_id}", data={"csrf_token": token, "name": "", "district": "pudong"})
     assert blank.status_code == 422 and "<code>body.name</code>" in blank.text
     assert "张江科学城" in client.get("/programme/parks").text
+
+
+def test_a_park_is_added_changed_and_removed_through_its_forms(client: TestClient, world: World) -> None:
+    token = _sign_in(client, world.user(Role.OFFICER))
+    unnamed = client.post("/programme/parks", data={"csrf_token": token, "name": " ", "description": "临港"})
+    assert unnamed.status_code == 422 and "<code>name</code>" in unnamed.text and 'value="临港"' in unnamed.text
+    created = client.post(
+        "/programme/parks", data={"csrf_token": token, "name": "临港园区", "district": "pudong"}, follow_redirects=False
+    )
+    park = created.headers["location"]
+    changed = client.post(
+        park, data={"csrf_token": token, "name": "临港新片区", "district": "pudong"}, follow_redirects=False
+    )
+    assert changed.status_code == 303 and changed.headers["location"] == park
+    assert "临港新片区" in client.get(park).text
+    removed = client.post(f"{park}/delete", data={"csrf_token": token}, follow_redirects=False)
+    assert removed.status_code == 303 and removed.headers["location"] == "/programme/parks"
+    assert client.get(park).status_code == 404

@@ -7,16 +7,13 @@ Officers and administrators reach every acceptance; an expert those they are ass
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from zhizao.accounts.deps import SessionDep, require_role
-from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import Role
+from zhizao.accounts.deps import SessionDep
 from zhizao.fields import IdPath, IdQuery
-from zhizao.programme import service_acceptance, service_benchmark
+from zhizao.programme import acceptance_access, service_acceptance, service_benchmark
 from zhizao.programme.acceptance import AcceptanceStatus
+from zhizao.programme.deps import AcceptanceViewer, Expert, Overseer
 from zhizao.programme.kinds import Industry
 from zhizao.programme.schemas_acceptance import (
     AcceptanceCreate,
@@ -31,13 +28,9 @@ from zhizao.programme.schemas_acceptance import (
     VerificationAttach,
     VerificationOption,
 )
-from zhizao.programme.service_acceptance import OVERSEERS, VIEWERS
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
 
-Viewer = Annotated[Principal, Depends(require_role(*VIEWERS))]
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-Expert = Annotated[Principal, Depends(require_role(Role.EXPERT))]
 CREATED = status.HTTP_201_CREATED
 
 
@@ -46,11 +39,11 @@ CREATED = status.HTTP_201_CREATED
 
 @router.get("/acceptances")
 def list_acceptances(
-    principal: Viewer, session: SessionDep, project_id: IdQuery = None, status: AcceptanceStatus | None = None
+    principal: AcceptanceViewer, session: SessionDep, project_id: IdQuery = None, status: AcceptanceStatus | None = None
 ) -> list[AcceptanceRead]:
     """Acceptances in the caller's scope, open ones first (at most 200)."""
-    rows = service_acceptance.list_acceptances(session, principal, project_id=project_id, status=status)
-    return [service_acceptance.acceptance_read(session, row) for row in rows]
+    rows = acceptance_access.list_acceptances(session, principal, project_id=project_id, status=status)
+    return [acceptance_access.acceptance_read(session, row) for row in rows]
 
 
 @router.post("/acceptances", status_code=CREATED)
@@ -60,9 +53,9 @@ def open_acceptance(data: AcceptanceCreate, principal: Overseer, session: Sessio
 
 
 @router.get("/acceptances/{acceptance_id}")
-def read_acceptance(acceptance_id: IdPath, principal: Viewer, session: SessionDep) -> AcceptanceRead:
-    row = service_acceptance.get_acceptance(session, principal, acceptance_id)
-    return service_acceptance.acceptance_read(session, row)
+def read_acceptance(acceptance_id: IdPath, principal: AcceptanceViewer, session: SessionDep) -> AcceptanceRead:
+    row = acceptance_access.get_acceptance(session, principal, acceptance_id)
+    return acceptance_access.acceptance_read(session, row)
 
 
 @router.put("/acceptances/{acceptance_id}/reviewers")

@@ -6,22 +6,16 @@ list ``GET /api/programme/public/smart-factories`` answers anyone (``public_path
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from zhizao.accounts.deps import SessionDep, require_role
-from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import Role
+from zhizao.accounts.deps import SessionDep
 from zhizao.fields import IdQuery
 from zhizao.programme import service_cockpit, service_publications
 from zhizao.programme.cockpit import Cockpit
+from zhizao.programme.deps import Overseer
 from zhizao.programme.publications import SmartFactoryList
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
-
-OVERSEERS = (Role.ADMIN, Role.OFFICER)
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
 
 
 @router.get("/cockpit")

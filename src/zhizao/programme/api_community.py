@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, UploadFile, status
+from fastapi import APIRouter, Query, Response, UploadFile, status
 
-from zhizao.accounts.deps import SessionDep, SettingsDep, require_role
-from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import Role
+from zhizao.accounts.deps import SessionDep, SettingsDep
 from zhizao.fields import IdPath, IdQuery
-from zhizao.programme import service_events, service_support, service_talent, service_workplan
+from zhizao.programme import service_events, service_support, service_talent, service_workplan, talent_excel
+from zhizao.programme.deps import Matchmaker, Overseer, SupportReader
+from zhizao.programme.downloads import xlsx_download
 from zhizao.programme.models_community import MatchSide, MatchStatus
 from zhizao.programme.schemas_community import (
     CertificationCreate,
@@ -46,26 +46,14 @@ from zhizao.programme.schemas_community import (
     WorkTaskUpdate,
     Year,
 )
-from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES, XLSX_MEDIA_TYPE
+from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES
 
 router = APIRouter(prefix="/api/programme", tags=["programme community"])
 
-OVERSEERS = (Role.ADMIN, Role.OFFICER)
-MATCHMAKERS = (*OVERSEERS, Role.ENTERPRISE, Role.INTEGRATOR, Role.PLATFORM)
-SUPPORT_READERS = (*OVERSEERS, Role.ENTERPRISE)
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-Matchmaker = Annotated[Principal, Depends(require_role(*MATCHMAKERS))]
-SupportReader = Annotated[Principal, Depends(require_role(*SUPPORT_READERS))]
 EditionQuery = Annotated[int, Query(ge=1, le=2**31 - 1)]
 YearQuery = Annotated[Year | None, Query(description="Defaults to the current year.")]
 CREATED = status.HTTP_201_CREATED
 NO_CONTENT = status.HTTP_204_NO_CONTENT
-
-
-def _xlsx(content: bytes, filename: str) -> Response:
-    return Response(
-        content, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
 
 
 # --- talent ------------------------------------------------------------------------------------------------
@@ -79,7 +67,7 @@ def talent_summary(edition_id: EditionQuery, principal: Overseer, session: Sessi
 
 @router.get("/talent/trainee-template.xlsx", response_class=Response)
 def trainee_template(principal: Overseer) -> Response:
-    return _xlsx(service_talent.import_template(), "zhizao-trainees.xlsx")
+    return xlsx_download(talent_excel.import_template(), "zhizao-trainees.xlsx")
 
 
 @router.get("/cohorts")
@@ -124,12 +112,12 @@ def import_trainees(
 ) -> TraineeImportReport:
     """Enrol trainees from an .xlsx (姓名, 工作单位, 证件号码, 手机号码): all rows or none."""
     content = file.file.read(DEFAULT_MAX_BYTES + 1)
-    return service_talent.import_trainees(session, principal, cohort_id, content)
+    return talent_excel.import_trainees(session, principal, cohort_id, content)
 
 
 @router.get("/cohorts/{cohort_id}/trainees.xlsx", response_class=Response)
 def export_trainees(cohort_id: IdPath, principal: Overseer, session: SessionDep) -> Response:
-    return _xlsx(service_talent.export_trainees(session, cohort_id), f"zhizao-cohort-{cohort_id}.xlsx")
+    return xlsx_download(talent_excel.export_trainees(session, cohort_id), f"zhizao-cohort-{cohort_id}.xlsx")
 
 
 @router.get("/trainees/{trainee_id}")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from zhizao.accounts.deps import SessionDep, require_role
-from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import Role
+from zhizao.accounts.deps import SessionDep
 from zhizao.assessment.schemas import Label
 from zhizao.fields import IdPath, TextQuery
 from zhizao.programme import service_directory, service_matching, service_platforms
+from zhizao.programme.deps import EntryReader, IntegratorApplicant, MatchReader, Overseer, PlatformManager
 from zhizao.programme.directory import IntegratorStatus, RevenueBand
 from zhizao.programme.kinds import Industry
 from zhizao.programme.schemas_directory import (
@@ -36,12 +35,6 @@ from zhizao.programme.schemas_directory import (
 
 router = APIRouter(prefix="/api/programme", tags=["programme: directory and platforms"])
 
-OVERSEERS = (Role.ADMIN, Role.OFFICER)
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-EntryReader = Annotated[Principal, Depends(require_role(*OVERSEERS, Role.INTEGRATOR))]
-Applicant = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.INTEGRATOR))]
-MatchReader = Annotated[Principal, Depends(require_role(*OVERSEERS, Role.ENTERPRISE))]
-PlatformManager = Annotated[Principal, Depends(require_role(*OVERSEERS, Role.PLATFORM))]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
 CREATED = status.HTTP_201_CREATED
 
@@ -76,7 +69,7 @@ def read_integrator(integrator_id: IdPath, principal: EntryReader, session: Sess
 
 @router.put("/integrators/{integrator_id}")
 def put_application(
-    integrator_id: IdPath, data: IntegratorApplication, principal: Applicant, session: SessionDep
+    integrator_id: IdPath, data: IntegratorApplication, principal: IntegratorApplicant, session: SessionDep
 ) -> IntegratorRead:
     """Apply or replace one's application (revenues, capabilities, industries); a rejected one is resubmitted."""
     return service_directory.put_application(session, principal, integrator_id, data)

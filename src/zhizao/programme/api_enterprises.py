@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, UploadFile, status
+from fastapi import APIRouter, Query, Response, UploadFile, status
 
-from zhizao.accounts.deps import CurrentUser, SessionDep, require_role
-from zhizao.accounts.principal import Principal
+from zhizao.accounts.deps import CurrentUser, SessionDep
 from zhizao.accounts.schemas import Page
 from zhizao.fields import IdPath, Limit, Offset
 from zhizao.programme import enterprises_excel, service_editions, service_enterprises, service_parks
+from zhizao.programme.deps import EnterpriseReader, Overseer
+from zhizao.programme.downloads import xlsx_download
 from zhizao.programme.editions import EditionDefinition
 from zhizao.programme.schemas_enterprises import (
     EditionRead,
@@ -31,19 +32,11 @@ from zhizao.programme.schemas_enterprises import (
     ParkUpdate,
     RecordFields,
 )
-from zhizao.programme.service_enterprises import ENTERPRISE_READERS, OVERSEERS
-from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES, XLSX_MEDIA_TYPE
+from zhizao.ui.spreadsheet import DEFAULT_MAX_BYTES
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
 
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-EnterpriseReader = Annotated[Principal, Depends(require_role(*ENTERPRISE_READERS))]
 Filters = Annotated[EnterpriseFilter, Query()]
-
-
-def _attachment(content: bytes, filename: str) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
-    return Response(content, media_type=XLSX_MEDIA_TYPE, headers=headers)
 
 
 # --- editions ------------------------------------------------------------------------------------------------
@@ -101,12 +94,12 @@ def register_enterprise(data: EnterpriseCreate, principal: Overseer, session: Se
 def export_enterprises(principal: Overseer, session: SessionDep, filters: Filters) -> Response:
     """The filtered enterprises as an .xlsx workbook in the import's columns."""
     rows = service_enterprises.all_enterprises(session, principal, filters)
-    return _attachment(enterprises_excel.export_workbook(rows), "zhizao-enterprises.xlsx")
+    return xlsx_download(enterprises_excel.export_workbook(rows), "zhizao-enterprises.xlsx")
 
 
 @router.get("/enterprises/import/template", response_class=Response)
 def enterprise_import_template(principal: Overseer) -> Response:
-    return _attachment(enterprises_excel.template_workbook(), "zhizao-enterprise-import.xlsx")
+    return xlsx_download(enterprises_excel.template_workbook(), "zhizao-enterprise-import.xlsx")
 
 
 @router.post("/enterprises/import")

@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from zhizao.accounts.deps import SessionDep, require_role
-from zhizao.accounts.principal import Principal
+from zhizao.accounts.deps import SessionDep
 from zhizao.fields import IdPath, IdQuery, Limit, Offset, TextQuery
 from zhizao.programme import service_plans, service_projects
+from zhizao.programme.deps import Applicant, CaseAuthor, Mover, Overseer, PlanAuthor, ProjectViewer, RobotReporter
 from zhizao.programme.kinds import District, Industry, ProjectStage
-from zhizao.programme.project_access import (
-    APPLICANTS,
-    CASE_AUTHORS,
-    MOVERS,
-    OVERSEERS,
-    PLAN_AUTHORS,
-    ROBOT_REPORTERS,
-    VIEWERS,
-)
 from zhizao.programme.schemas_projects import (
     CaseUpdate,
     EventRead,
@@ -41,19 +32,12 @@ from zhizao.programme.schemas_projects import (
 
 router = APIRouter(prefix="/api/programme", tags=["programme"])
 
-Viewer = Annotated[Principal, Depends(require_role(*VIEWERS))]
-Applicant = Annotated[Principal, Depends(require_role(*APPLICANTS))]
-Mover = Annotated[Principal, Depends(require_role(*MOVERS))]
-PlanAuthor = Annotated[Principal, Depends(require_role(*PLAN_AUTHORS))]
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-RobotReporter = Annotated[Principal, Depends(require_role(*ROBOT_REPORTERS))]
-CaseAuthor = Annotated[Principal, Depends(require_role(*CASE_AUTHORS))]
 PROJECT = "/projects/{project_id}"
 
 
 @router.get("/projects")
 def list_projects(
-    principal: Viewer,
+    principal: ProjectViewer,
     session: SessionDep,
     edition_id: IdQuery = None,
     industry: Annotated[Industry | None, Query()] = None,
@@ -82,13 +66,13 @@ def apply(data: ProjectCreate, principal: Applicant, session: SessionDep) -> Pro
 
 
 @router.get(PROJECT)
-def read_project(project_id: IdPath, principal: Viewer, session: SessionDep) -> ProjectDetail:
+def read_project(project_id: IdPath, principal: ProjectViewer, session: SessionDep) -> ProjectDetail:
     """The project with its timeline and the actions the caller may post to its transitions now."""
     return service_projects.read_project(session, principal, project_id)
 
 
 @router.get(PROJECT + "/timeline")
-def timeline(project_id: IdPath, principal: Viewer, session: SessionDep) -> list[EventRead]:
+def timeline(project_id: IdPath, principal: ProjectViewer, session: SessionDep) -> list[EventRead]:
     return service_projects.timeline(session, principal, project_id)
 
 
@@ -115,7 +99,7 @@ def update_case(project_id: IdPath, data: CaseUpdate, principal: CaseAuthor, ses
 
 
 @router.get(PROJECT + "/plan")
-def read_plan(project_id: IdPath, principal: Viewer, session: SessionDep) -> PlanRead:
+def read_plan(project_id: IdPath, principal: ProjectViewer, session: SessionDep) -> PlanRead:
     return service_plans.read_plan(session, principal, project_id)
 
 

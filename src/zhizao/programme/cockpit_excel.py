@@ -13,7 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from zhizao.programme.cockpit import KPI_OUTCOME_LABELS, TARGET_LABELS, Cockpit, Histogram, KpiOutcome, bucket_label
+from zhizao.programme.cockpit import TARGET_LABELS, Cockpit
+from zhizao.programme.cockpit_kpis import KPI_OUTCOME_LABELS, Histogram, KpiOutcome, bucket_label
 from zhizao.programme.kinds import DISTRICT_LABELS, INDUSTRY_LABELS, PROJECT_STAGE_LABELS
 from zhizao.programme.models_community import SUPPORT_KIND_LABELS
 from zhizao.ui.i18n import N_, gettext

@@ -11,14 +11,14 @@ reads its candidates; the services check whatever is posted.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from zhizao.accounts.deps import SessionDep, require_role
+from zhizao.accounts.deps import SessionDep
 from zhizao.accounts.models import Organisation, User
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
@@ -26,11 +26,13 @@ from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath, IdQuery, NoNul
 from zhizao.production.pages_programme import KPI_LABELS, VERDICT_LABELS, figure, money, percent
 from zhizao.production.programme import Kpi, Verdict
-from zhizao.programme import service_acceptance, service_benchmark, service_editions
+from zhizao.programme import acceptance_access, service_acceptance, service_benchmark, service_editions
 from zhizao.programme.acceptance import DECISION_LABELS, OPINION_LABELS, STATUS_LABELS, AcceptanceStatus
+from zhizao.programme.deps import ACCEPTANCE_VIEWERS, OVERSEERS, AcceptanceViewer, Expert, Overseer
 from zhizao.programme.kinds import ProjectStage
 from zhizao.programme.models import FactoryProject
 from zhizao.programme.models_acceptance import Acceptance
+from zhizao.programme.page_forms import form_page, submit
 from zhizao.programme.schemas_acceptance import (
     AcceptanceCreate,
     AcceptanceDecide,
@@ -43,41 +45,26 @@ from zhizao.programme.schemas_acceptance import (
     ReviewSubmit,
     VerificationAttach,
 )
-from zhizao.programme.service_acceptance import OVERSEERS, VIEWERS
-from zhizao.ui.forms import attempt, optional_int
+from zhizao.ui.forms import optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
-from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 HOME = "/programme/acceptances"
 BENCHMARKS = "/programme/benchmarks"
 NAV = (
-    NavItem(N_("Acceptance"), HOME, roles=frozenset(VIEWERS), order=620),
+    NavItem(N_("Acceptance"), HOME, roles=frozenset(ACCEPTANCE_VIEWERS), order=620),
     NavItem(N_("Benchmark selection"), BENCHMARKS, roles=frozenset(OVERSEERS), order=630),
 )
-Viewer = Annotated[Principal, Depends(require_role(*VIEWERS))]
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-Expert = Annotated[Principal, Depends(require_role(Role.EXPERT))]
 FormText = Annotated[str, Form(max_length=4000), NoNul]
 FormTexts = Annotated[list[str], Form()]
-T = TypeVar("T")
 SHOWN_KPIS = (Kpi.PRODUCTIVITY, Kpi.OPERATING_COST, Kpi.DEFECT_RATE, Kpi.ENERGY_KWH_PER_UNIT)
 
 
 def _ids(values: list[str]) -> list[int]:
     """Ids picked in a form; anything not a number is -1, for the schema to name."""
     return [optional_int(value) or -1 for value in values if value.strip()]
-
-
-def _run(session: Session, action: Callable[[], T]) -> tuple[T | None, list[FieldProblem]]:
-    """Run one service step from a form: the service opens its own transaction; what it refuses comes back."""
-    session.rollback()
-    done, problems = attempt(action)
-    if done is None:
-        session.rollback()
-    return done, problems
 
 
 # --- the list ----------------------------------------------------------------------------------------------
@@ -106,22 +93,21 @@ def _projects_awaiting(session: Session) -> list[tuple[int, str, str]]:
 
 
 def _list_view(request: Request, principal: Principal, session: Session, problems: list[FieldProblem]) -> Response:
-    rows = service_acceptance.list_acceptances(session, principal)
+    rows = acceptance_access.list_acceptances(session, principal)
     overseer = principal.role in OVERSEERS
     context = {
-        "acceptances": [service_acceptance.acceptance_read(session, row) for row in rows],
+        "acceptances": [acceptance_access.acceptance_read(session, row) for row in rows],
         "status_labels": STATUS_LABELS,
         "decision_labels": DECISION_LABELS,
         "can_open": overseer,
         "awaiting": _projects_awaiting(session) if overseer else [],
         "experts": _expert_users(session) if overseer else [],
-        "problems": problems,
     }
-    return render(request, "programme/acceptance_list.html", context, status_code=422 if problems else 200)
+    return form_page(request, "programme/acceptance_list.html", context, problems)
 
 
 @router.get(HOME)
-def acceptances_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
+def acceptances_page(request: Request, principal: AcceptanceViewer, session: SessionDep) -> Response:
     return _list_view(request, principal, session, [])
 
 
@@ -137,10 +123,8 @@ def open_acceptance(
         data = AcceptanceCreate(project_id=optional_int(project_id) or -1, expert_user_ids=_ids(expert_user_ids))
         return service_acceptance.open_acceptance(session, principal, data)
 
-    opened, problems = _run(session, run)
-    if opened is None:
-        return _list_view(request, principal, session, problems)
-    return RedirectResponse(f"{HOME}/{opened.id}", status_code=303)
+    view = lambda problems: _list_view(request, principal, session, problems)  # noqa: E731
+    return submit(session, run, lambda opened: f"{HOME}/{opened.id}", view)
 
 
 # --- one acceptance ----------------------------------------------------------------------------------------
@@ -184,8 +168,8 @@ def _input_rows(summary: KpiSummary | None) -> list[tuple[str, str, str]]:
 def _detail_view(
     request: Request, principal: Principal, session: Session, acceptance_id: int, problems: list[FieldProblem]
 ) -> Response:
-    read = service_acceptance.acceptance_read(
-        session, service_acceptance.get_acceptance(session, principal, acceptance_id)
+    read = acceptance_access.acceptance_read(
+        session, acceptance_access.get_acceptance(session, principal, acceptance_id)
     )
     is_open = read.status == AcceptanceStatus.OPEN
     overseer = principal.role in OVERSEERS
@@ -206,23 +190,22 @@ def _detail_view(
         else [],
         "experts": _expert_users(session) if overseer and is_open else [],
         "reviewer_ids": {review.expert_user_id for review in read.reviews},
-        "problems": problems,
     }
-    return render(request, "programme/acceptance_detail.html", context, status_code=422 if problems else 200)
+    return form_page(request, "programme/acceptance_detail.html", context, problems)
 
 
 @router.get(HOME + "/{acceptance_id}")
-def acceptance_page(request: Request, acceptance_id: IdPath, principal: Viewer, session: SessionDep) -> Response:
+def acceptance_page(
+    request: Request, acceptance_id: IdPath, principal: AcceptanceViewer, session: SessionDep
+) -> Response:
     return _detail_view(request, principal, session, acceptance_id, [])
 
 
 def _after_step(
     request: Request, principal: Principal, session: Session, acceptance_id: int, action: Callable[[], object]
 ) -> Response:
-    done, problems = _run(session, action)
-    if done is None:
-        return _detail_view(request, principal, session, acceptance_id, problems)
-    return RedirectResponse(f"{HOME}/{acceptance_id}", status_code=303)
+    view = lambda problems: _detail_view(request, principal, session, acceptance_id, problems)  # noqa: E731
+    return submit(session, action, f"{HOME}/{acceptance_id}", view)
 
 
 @router.post(HOME + "/{acceptance_id}/reviewers")
@@ -325,9 +308,8 @@ def _benchmark_view(
         "decisions": service_benchmark.list_decisions(session, ranking.edition_id),
         "titles": {e.project_id: f"{e.enterprise_name} · {e.title}" for i in ranking.industries for e in i.entries},
         "percent": percent,
-        "problems": problems,
     }
-    return render(request, "programme/benchmark_ranking.html", context, status_code=422 if problems else 200)
+    return form_page(request, "programme/benchmark_ranking.html", context, problems)
 
 
 @router.get(BENCHMARKS)
@@ -351,8 +333,6 @@ def decide_benchmark(
         )
         return service_benchmark.decide(session, principal, data)
 
-    done, problems = _run(session, run)
-    if done is None:
-        return _benchmark_view(request, principal, session, edition_id, problems)
     suffix = "" if edition_id is None else f"?edition_id={edition_id}"
-    return RedirectResponse(BENCHMARKS + suffix, status_code=303)
+    view = lambda problems: _benchmark_view(request, principal, session, edition_id, problems)  # noqa: E731
+    return submit(session, run, BENCHMARKS + suffix, view)

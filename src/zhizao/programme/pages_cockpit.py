@@ -12,27 +12,25 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from zhizao.accounts.deps import SessionDep, SettingsDep, require_role
-from zhizao.accounts.principal import Principal
+from zhizao.accounts.deps import SessionDep, SettingsDep
 from zhizao.fields import IdQuery
 from zhizao.programme import pages_publications, service_cockpit
-from zhizao.programme.api_cockpit import OVERSEERS
-from zhizao.programme.cockpit import (
+from zhizao.programme.cockpit import TARGET_LABELS, Cockpit, TargetKey
+from zhizao.programme.cockpit_excel import render_xlsx
+from zhizao.programme.cockpit_kpis import (
     KPI_OUTCOME_LABELS,
-    TARGET_LABELS,
-    Cockpit,
     Histogram,
     KpiMeasure,
     KpiOutcome,
-    TargetKey,
     bucket_label,
     cost_reduction_pct,
     productivity_gain_pct,
 )
-from zhizao.programme.cockpit_excel import render_xlsx
+from zhizao.programme.deps import OVERSEERS, Overseer
+from zhizao.programme.downloads import xlsx_download
 from zhizao.programme.kinds import (
     DISTRICT_LABELS,
     INDUSTRY_LABELS,
@@ -45,7 +43,6 @@ from zhizao.programme.models_community import SUPPORT_KIND_LABELS
 from zhizao.programme.service_cockpit import DrillMetric, DrillQuery
 from zhizao.ui.i18n import N_, gettext
 from zhizao.ui.nav import NavItem
-from zhizao.ui.spreadsheet import XLSX_MEDIA_TYPE
 from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +50,6 @@ router.include_router(pages_publications.router)
 
 HOME = "/programme/cockpit"
 NAV = (NavItem(N_("Programme cockpit"), HOME, roles=frozenset(OVERSEERS), order=600),)
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
 PercentQuery = Annotated[Decimal | None, Query(ge=-1_000_000, le=1_000_000, allow_inf_nan=False)]
 
 DRILL_TITLES = {
@@ -177,9 +173,7 @@ def cockpit_workbook(
     cockpit = service_cockpit.read_cockpit(session, principal, edition_id)
     filename = f"cockpit-{cockpit.edition.code}-{cockpit.generated_at:%Y%m%d-%H%M}.xlsx"
     content = render_xlsx(cockpit, ZoneInfo(settings.timezone))
-    return Response(
-        content, media_type=XLSX_MEDIA_TYPE, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return xlsx_download(content, filename)
 
 
 @router.get(HOME + "/drill/{metric}")

@@ -26,9 +26,19 @@ from zhizao.assessment.model import load_model
 from zhizao.errors import Conflict, FieldProblem
 from zhizao.fields import IdPath
 from zhizao.programme import directory, service_directory, service_matching, service_platforms
-from zhizao.programme.api_directory import Applicant, EntryReader, MatchReader, Overseer, PlatformManager
+from zhizao.programme.deps import (
+    ENTRY_READERS,
+    INTEGRATOR_APPLICANTS,
+    PLATFORM_MANAGERS,
+    EntryReader,
+    IntegratorApplicant,
+    MatchReader,
+    Overseer,
+    PlatformManager,
+)
 from zhizao.programme.directory import IntegratorStatus, RevenueBand
 from zhizao.programme.kinds import Industry
+from zhizao.programme.page_forms import PostedForm, form_page, submit, text, texts
 from zhizao.programme.schemas_directory import (
     IntegratorApplication,
     IntegratorRead,
@@ -38,19 +48,15 @@ from zhizao.programme.schemas_directory import (
     PlatformRead,
     PlatformUpdate,
 )
-from zhizao.ui.forms import attempt
 from zhizao.ui.i18n import N_, current_locale
 from zhizao.ui.nav import NavItem
-from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 INTEGRATORS, PLATFORMS, MATCHES = "/programme/integrators", "/programme/platforms", "/programme/directory/matches"
 NAV = (
-    NavItem(
-        N_("Integrator directory"), INTEGRATORS, roles=frozenset({Role.OFFICER, Role.ADMIN, Role.INTEGRATOR}), order=640
-    ),
-    NavItem(N_("Platforms"), PLATFORMS, roles=frozenset({Role.OFFICER, Role.ADMIN, Role.PLATFORM}), order=650),
+    NavItem(N_("Integrator directory"), INTEGRATORS, roles=frozenset(ENTRY_READERS), order=640),
+    NavItem(N_("Platforms"), PLATFORMS, roles=frozenset(PLATFORM_MANAGERS), order=650),
 )
 # Public pages take the caller when signed in, so that the layout shows their navigation; anonymous is fine.
 Visitor = Annotated[Principal | None, Depends(optional_principal)]
@@ -66,42 +72,13 @@ LABELS = {
 }
 
 
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
-
-
-def _text(form: FormData, name: str) -> str | None:
-    """A text field, stripped; blank is None so that the schema's optional fields stay unset."""
-    value = form.get(name)
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _texts(form: FormData, name: str) -> list[str]:
-    return [value.strip() for value in form.getlist(name) if isinstance(value, str)]
-
-
 def _choice(kind: type[E], value: str | None) -> E | None:
     """A filter from a query string; an unknown value filters nothing rather than failing the page."""
     return next((member for member in kind if member.value == value), None)
 
 
 def _page(request: Request, template: str, context: dict[str, Any], problems: list[FieldProblem]) -> Response:
-    return render(request, template, {**LABELS, **context, "problems": problems}, status_code=422 if problems else 200)
-
-
-def _submit(
-    session: Session, action: Callable[[], object], done: str, view: Callable[[list[FieldProblem]], Response]
-) -> Response:
-    """Run a form's action in the service's own transaction; on what the user got wrong, show the page again."""
-    session.rollback()
-    result, problems = attempt(action)
-    if result is None:
-        session.rollback()
-        return view(problems)
-    return RedirectResponse(done, status_code=303)
+    return form_page(request, template, {**LABELS, **context}, problems)
 
 
 # --- public --------------------------------------------------------------------------------------------------
@@ -177,7 +154,7 @@ def _entry_view(
         "entry": entry,
         "values": values or _values(entry),
         "capability_keys": load_model().capability_keys,
-        "can_apply": principal.role in (Role.ADMIN, Role.INTEGRATOR),
+        "can_apply": principal.role in INTEGRATOR_APPLICANTS,
         "can_review": principal.sees_all_tenants,
     }
     return _page(request, "programme/directory_entry.html", context, problems)
@@ -189,16 +166,18 @@ def entry_page(request: Request, integrator_id: IdPath, principal: EntryReader, 
 
 
 @router.post(INTEGRATORS + "/{integrator_id}")
-def apply(request: Request, integrator_id: IdPath, principal: Applicant, session: SessionDep, form: Form) -> Response:
+def apply(
+    request: Request, integrator_id: IdPath, principal: IntegratorApplicant, session: SessionDep, form: PostedForm
+) -> Response:
     revenues = [
         {"year": year, "revenue_cny": amount}
-        for year, amount in zip(_texts(form, "revenue_year"), _texts(form, "revenue_cny"), strict=False)
+        for year, amount in zip(texts(form, "revenue_year"), texts(form, "revenue_cny"), strict=False)
         if year or amount
     ]
     fields = {
-        name: _text(form, name) for name in ("description", "website", "contact_name", "contact_phone", "contact_email")
+        name: text(form, name) for name in ("description", "website", "contact_name", "contact_phone", "contact_email")
     }
-    lists = {"industries": _texts(form, "industries"), "capabilities": _texts(form, "capabilities")}
+    lists = {"industries": texts(form, "industries"), "capabilities": texts(form, "capabilities")}
 
     def run() -> object:
         data = IntegratorApplication.model_validate(
@@ -208,17 +187,19 @@ def apply(request: Request, integrator_id: IdPath, principal: Applicant, session
 
     values = {**fields, **lists, "revenues": [(row["year"], row["revenue_cny"]) for row in revenues]}
     view = lambda problems: _entry_view(request, session, principal, integrator_id, problems, values)  # noqa: E731
-    return _submit(session, run, f"{INTEGRATORS}/{integrator_id}", view)
+    return submit(session, run, f"{INTEGRATORS}/{integrator_id}", view)
 
 
 @router.post(INTEGRATORS + "/{integrator_id}/review")
-def review(request: Request, integrator_id: IdPath, principal: Overseer, session: SessionDep, form: Form) -> Response:
+def review(
+    request: Request, integrator_id: IdPath, principal: Overseer, session: SessionDep, form: PostedForm
+) -> Response:
     def run() -> object:
-        data = IntegratorReview.model_validate({"decision": _text(form, "decision"), "note": _text(form, "note")})
+        data = IntegratorReview.model_validate({"decision": text(form, "decision"), "note": text(form, "note")})
         return service_directory.review(session, principal, integrator_id, data)
 
     view = lambda problems: _entry_view(request, session, principal, integrator_id, problems)  # noqa: E731
-    return _submit(session, run, f"{INTEGRATORS}/{integrator_id}", view)
+    return submit(session, run, f"{INTEGRATORS}/{integrator_id}", view)
 
 
 @router.get(MATCHES + "/{enterprise_id}")
@@ -255,9 +236,9 @@ def _services(text: str | None) -> list[dict[str, str | None]]:
 def _platform_fields(form: FormData, *, blanks: bool) -> dict[str, Any]:
     """The platform form's fields; a blank one is left out (``blanks`` false: the schema's default applies) or
     sent empty for the schema to name (an update; a blank address removes it)."""
-    fields: dict[str, Any] = {"services": _services(_text(form, "services"))}
+    fields: dict[str, Any] = {"services": _services(text(form, "services"))}
     for name in ("name", "industry", "description", "url", "enterprises_served", "served_as_of"):
-        value = _text(form, name)
+        value = text(form, name)
         if value is not None or blanks:
             fields[name] = value if value is not None or name == "url" else ""
     return fields
@@ -283,18 +264,15 @@ def platforms_page(request: Request, principal: PlatformManager, session: Sessio
 
 
 @router.post(PLATFORMS)
-def create_platform(request: Request, principal: PlatformManager, session: SessionDep, form: Form) -> Response:
-    operator = _text(form, "operator_id")
+def create_platform(request: Request, principal: PlatformManager, session: SessionDep, form: PostedForm) -> Response:
+    operator = text(form, "operator_id")
     fields = {**_platform_fields(form, blanks=False), **({"operator_id": operator} if operator else {})}
-    created: list[PlatformRead] = []
 
-    def run() -> object:
-        created.append(service_platforms.create_platform(session, principal, PlatformCreate.model_validate(fields)))
-        return created[0]
+    def run() -> PlatformRead:
+        return service_platforms.create_platform(session, principal, PlatformCreate.model_validate(fields))
 
     view = lambda problems: _platforms_view(request, session, principal, problems)  # noqa: E731
-    response = _submit(session, run, PLATFORMS, view)
-    return RedirectResponse(f"{PLATFORMS}/{created[0].id}", status_code=303) if created else response
+    return submit(session, run, lambda created: f"{PLATFORMS}/{created.id}", view)
 
 
 def _platform_view(
@@ -320,12 +298,12 @@ def _on_platform(
     request: Request, session: Session, principal: Principal, platform_id: int, action: Callable[[], object]
 ) -> Response:
     view = lambda problems: _platform_view(request, session, principal, platform_id, problems)  # noqa: E731
-    return _submit(session, action, f"{PLATFORMS}/{platform_id}", view)
+    return submit(session, action, f"{PLATFORMS}/{platform_id}", view)
 
 
 @router.post(PLATFORMS + "/{platform_id}")
 def update_platform(
-    request: Request, platform_id: IdPath, principal: PlatformManager, session: SessionDep, form: Form
+    request: Request, platform_id: IdPath, principal: PlatformManager, session: SessionDep, form: PostedForm
 ) -> Response:
     fields = _platform_fields(form, blanks=True)
 
@@ -344,10 +322,10 @@ def delete_platform(platform_id: IdPath, principal: PlatformManager, session: Se
 
 @router.post(PLATFORMS + "/{platform_id}/clients")
 def link_client(
-    request: Request, platform_id: IdPath, principal: PlatformManager, session: SessionDep, form: Form
+    request: Request, platform_id: IdPath, principal: PlatformManager, session: SessionDep, form: PostedForm
 ) -> Response:
     def run() -> object:
-        data = PlatformClientCreate.model_validate({"credit_code": _text(form, "credit_code") or ""})
+        data = PlatformClientCreate.model_validate({"credit_code": text(form, "credit_code") or ""})
         return service_platforms.link_client(session, principal, platform_id, data)
 
     return _on_platform(request, session, principal, platform_id, run)

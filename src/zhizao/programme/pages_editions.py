@@ -9,22 +9,23 @@ the programme office's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from zhizao.accounts.deps import CurrentUser, SessionDep, require_role
+from zhizao.accounts.deps import CurrentUser, SessionDep
 from zhizao.accounts.principal import Principal
 from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath
 from zhizao.programme import service_editions
+from zhizao.programme.deps import OVERSEERS, Overseer
 from zhizao.programme.editions import EditionDefinition, EditionTargets, load_definition
 from zhizao.programme.kinds import INDUSTRY_LABELS, Industry
+from zhizao.programme.page_forms import PostedStrings, submit
 from zhizao.programme.schemas_enterprises import EditionRead, EditionUpdate
-from zhizao.programme.service_enterprises import OVERSEERS
-from zhizao.ui.forms import attempt, optional_int
+from zhizao.ui.forms import optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -32,7 +33,6 @@ from zhizao.ui.templating import render
 router = APIRouter(include_in_schema=False)
 HOME = "/programme/editions"
 NAV = (NavItem(N_("Editions and targets"), HOME, roles=frozenset(OVERSEERS), order=690),)
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
 
 QUOTA_FIELDS = ("industry_quotas", "benchmark_quotas")
 # The targets other than the quotas, in the order the plan states them, with their labels.
@@ -97,9 +97,8 @@ def _list_view(
 
 
 @router.post(HOME)
-async def add_edition(request: Request, principal: Overseer, session: SessionDep) -> Response:
+def add_edition(request: Request, principal: Overseer, session: SessionDep, form: PostedStrings) -> Response:
     """Add an edition whose targets and rules start as a copy of another's (then edited on its own page)."""
-    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
     def run() -> int:
         source_id = optional_int(form.get("copy_from"))
@@ -114,11 +113,8 @@ async def add_edition(request: Request, principal: Overseer, session: SessionDep
         session.rollback()  # the read above began a transaction; the service opens its own
         return service_editions.create_edition(session, principal, definition).id
 
-    created, problems = attempt(run)
-    if created is None:
-        session.rollback()
-        return _list_view(request, principal, session, problems, form)
-    return RedirectResponse(f"{HOME}/{created}", status_code=303)
+    view = lambda problems: _list_view(request, principal, session, problems, form)  # noqa: E731
+    return submit(session, run, lambda created: f"{HOME}/{created}", view)
 
 
 @router.post(HOME + "/bundled")
@@ -161,18 +157,14 @@ def _edit_view(
 
 
 @router.post(HOME + "/{edition_id}")
-async def update_edition(request: Request, edition_id: IdPath, principal: Overseer, session: SessionDep) -> Response:
-    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+def update_edition(
+    request: Request, edition_id: IdPath, principal: Overseer, session: SessionDep, form: PostedStrings
+) -> Response:
     body = {name: form.get(name, "").strip() for name in ("name", "start_year", "end_year")}
-    saved, problems = attempt(
-        lambda: service_editions.update_edition(
-            session,
-            principal,
-            edition_id,
-            EditionUpdate.model_validate({**body, "targets": targets_from_form(form)}),
-        )
+    data = {**body, "targets": targets_from_form(form)}
+    return submit(
+        session,
+        lambda: service_editions.update_edition(session, principal, edition_id, EditionUpdate.model_validate(data)),
+        HOME,
+        lambda problems: _edit_view(request, session, edition_id, problems, form),
     )
-    if saved is None:
-        session.rollback()
-        return _edit_view(request, session, edition_id, problems, form)
-    return RedirectResponse(HOME, status_code=303)

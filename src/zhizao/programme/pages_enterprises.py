@@ -8,20 +8,22 @@ enterprise is a 404, as in the API. Forms go through the same services and schem
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from zhizao.accounts.deps import SessionDep, require_role
+from zhizao.accounts.deps import SessionDep
 from zhizao.accounts.principal import Principal
 from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath, Offset
 from zhizao.programme import enterprises_excel, pages_editions, pages_parks, service_enterprises, service_parks
+from zhizao.programme.deps import OVERSEERS, EnterpriseReader, Overseer
 from zhizao.programme.kinds import DISTRICT_LABELS, ENTERPRISE_SIZE_LABELS, INDUSTRY_LABELS
+from zhizao.programme.page_forms import PostedStrings, form_values, submit
 from zhizao.programme.schemas_enterprises import (
     SELF_SERVICE_FIELDS,
     EnterpriseCreate,
@@ -29,7 +31,6 @@ from zhizao.programme.schemas_enterprises import (
     EnterpriseUpdate,
     RecordFields,
 )
-from zhizao.programme.service_enterprises import ENTERPRISE_READERS, OVERSEERS
 from zhizao.ui.forms import attempt, optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
@@ -47,34 +48,13 @@ NAV: tuple[NavItem, ...] = (
     *pages_parks.NAV,
     *pages_editions.NAV,
 )
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-Reader = Annotated[Principal, Depends(require_role(*ENTERPRISE_READERS))]
 CHOICES = {"industries": INDUSTRY_LABELS, "districts": DISTRICT_LABELS, "sizes": ENTERPRISE_SIZE_LABELS}
-
-
-def form_values(form: Mapping[str, Any], fields: Iterable[str], *, blank_is_none: bool) -> dict[str, str | None]:
-    """The named fields a form sent, trimmed. A blank field is None (it clears an optional value) or, for a new
-    record, left out (so that a required one is reported missing)."""
-    values: dict[str, str | None] = {}
-    for name in fields:
-        value = form.get(name)
-        if not isinstance(value, str):
-            continue
-        if value.strip():
-            values[name] = value.strip()
-        elif blank_is_none:
-            values[name] = None
-    return values
-
-
-async def _form(request: Request) -> dict[str, str]:
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
 
 
 @router.get(HOME)
 def enterprises_page(
     request: Request,
-    principal: Reader,
+    principal: EnterpriseReader,
     session: SessionDep,
     filters: Annotated[EnterpriseFilter, Query()],
     offset: Offset = 0,
@@ -111,34 +91,35 @@ def _list_view(
 
 
 @router.post(HOME)
-async def register_enterprise(request: Request, principal: Overseer, session: SessionDep) -> Response:
-    form = await _form(request)
+def register_enterprise(request: Request, principal: Overseer, session: SessionDep, form: PostedStrings) -> Response:
     values = form_values(form, EnterpriseCreate.model_fields, blank_is_none=False)
-    created, problems = attempt(
-        lambda: service_enterprises.register_enterprise(session, principal, EnterpriseCreate.model_validate(values))
+    return submit(
+        session,
+        lambda: service_enterprises.register_enterprise(session, principal, EnterpriseCreate.model_validate(values)),
+        lambda created: f"{HOME}/{created.enterprise_id}",
+        lambda problems: _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form),
     )
-    if created is None:
-        session.rollback()
-        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
-    return RedirectResponse(f"{HOME}/{created.enterprise_id}", status_code=303)
 
 
 @router.post(HOME + "/records")
-async def record_existing_enterprise(request: Request, principal: Overseer, session: SessionDep) -> Response:
+def record_existing_enterprise(
+    request: Request, principal: Overseer, session: SessionDep, form: PostedStrings
+) -> Response:
     """Give an enterprise organisation registered elsewhere (e.g. by an administrator) its programme record."""
-    form = await _form(request)
     values = form_values(form, RecordFields.model_fields, blank_is_none=False)
     enterprise_id = optional_int(form.get("enterprise_id"))
+
+    def view(problems: list[FieldProblem]) -> Response:
+        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
+
     if enterprise_id is None or enterprise_id < 1:
-        problems = [FieldProblem("enterprise_id", "choose an enterprise")]
-        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
-    saved, problems = attempt(
-        lambda: service_enterprises.put_record(session, principal, enterprise_id, RecordFields.model_validate(values))
+        return view([FieldProblem("enterprise_id", "choose an enterprise")])
+    return submit(
+        session,
+        lambda: service_enterprises.put_record(session, principal, enterprise_id, RecordFields.model_validate(values)),
+        lambda saved: f"{HOME}/{saved.enterprise_id}",
+        view,
     )
-    if saved is None:
-        session.rollback()
-        return _list_view(request, principal, session, EnterpriseFilter(), problems=problems, form=form)
-    return RedirectResponse(f"{HOME}/{saved.enterprise_id}", status_code=303)
 
 
 @router.post(HOME + "/import")
@@ -155,7 +136,9 @@ def import_enterprises(
 
 
 @router.get(HOME + "/{enterprise_id}")
-def enterprise_page(request: Request, enterprise_id: IdPath, principal: Reader, session: SessionDep) -> Response:
+def enterprise_page(
+    request: Request, enterprise_id: IdPath, principal: EnterpriseReader, session: SessionDep
+) -> Response:
     return _detail_view(request, principal, session, enterprise_id)
 
 
@@ -187,20 +170,18 @@ def _detail_view(
 
 
 @router.post(HOME + "/{enterprise_id}")
-async def update_enterprise(
-    request: Request, enterprise_id: IdPath, principal: Reader, session: SessionDep
+def update_enterprise(
+    request: Request, enterprise_id: IdPath, principal: EnterpriseReader, session: SessionDep, form: PostedStrings
 ) -> Response:
-    form = await _form(request)
     values = form_values(form, _editable(principal), blank_is_none=True)
     if values.get("credit_code") is None:
         # Blank leaves the code as it is: an organisation registered without one keeps none until it is typed.
         values.pop("credit_code", None)
-    saved, problems = attempt(
+    return submit(
+        session,
         lambda: service_enterprises.update_enterprise(
             session, principal, enterprise_id, EnterpriseUpdate.model_validate(values)
-        )
+        ),
+        f"{HOME}/{enterprise_id}",
+        lambda problems: _detail_view(request, principal, session, enterprise_id, problems=problems, form=form),
     )
-    if saved is None:
-        session.rollback()
-        return _detail_view(request, principal, session, enterprise_id, problems=problems, form=form)
-    return RedirectResponse(f"{HOME}/{enterprise_id}", status_code=303)

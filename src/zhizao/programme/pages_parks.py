@@ -12,17 +12,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from zhizao.accounts.deps import CurrentUser, SessionDep, require_role
+from zhizao.accounts.deps import CurrentUser, SessionDep
 from zhizao.accounts.principal import Principal
 from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath
 from zhizao.programme import service_parks
+from zhizao.programme.deps import OVERSEERS, Overseer
 from zhizao.programme.kinds import DISTRICT_LABELS, ENTERPRISE_SIZE_LABELS, INDUSTRY_LABELS
+from zhizao.programme.page_forms import form_values, submit
 from zhizao.programme.schemas_enterprises import ParkCreate, ParkUpdate
-from zhizao.programme.service_enterprises import OVERSEERS
-from zhizao.ui.forms import attempt
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -30,15 +30,15 @@ from zhizao.ui.templating import render
 router = APIRouter(include_in_schema=False)
 HOME = "/programme/parks"
 NAV = (NavItem(N_("Parks"), HOME, roles=frozenset(OVERSEERS), order=620),)
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
 FormText = Annotated[str, Form()]
 
 
-def _park_fields(name: str, district: str, description: str) -> dict[str, str | None]:
-    """A park form's values: blank name and district left out (reported missing), a blank description is none."""
-    values: dict[str, str | None] = {"description": description.strip() or None}
-    values |= {key: value.strip() for key, value in (("name", name), ("district", district)) if value.strip()}
-    return values
+def _park_form(name: FormText = "", district: FormText = "", description: FormText = "") -> dict[str, str]:
+    """The park form as sent (adding and changing a park post the same fields)."""
+    return {"name": name, "district": district, "description": description}
+
+
+ParkForm = Annotated[dict[str, str], Depends(_park_form)]
 
 
 @router.get(HOME)
@@ -64,23 +64,16 @@ def _list_view(
 
 
 @router.post(HOME)
-def add_park(
-    request: Request,
-    principal: Overseer,
-    session: SessionDep,
-    name: FormText = "",
-    district: FormText = "",
-    description: FormText = "",
-) -> Response:
-    values = _park_fields(name, district, description)
-    created, problems = attempt(
-        lambda: service_parks.create_park(session, principal, ParkCreate.model_validate(values))
+def add_park(request: Request, principal: Overseer, session: SessionDep, form: ParkForm) -> Response:
+    # Blank name and district are left out (reported missing); a blank description is none.
+    values = form_values(form, ("name", "district"), blank_is_none=False)
+    values["description"] = form["description"].strip() or None
+    return submit(
+        session,
+        lambda: service_parks.create_park(session, principal, ParkCreate.model_validate(values)),
+        lambda created: f"{HOME}/{created.id}",
+        lambda problems: _list_view(request, principal, session, problems, form),
     )
-    if created is None:
-        session.rollback()
-        form = {"name": name, "district": district, "description": description}
-        return _list_view(request, principal, session, problems, form)
-    return RedirectResponse(f"{HOME}/{created.id}", status_code=303)
 
 
 @router.get(HOME + "/{park_id}")
@@ -114,34 +107,23 @@ def _detail_view(
 
 @router.post(HOME + "/{park_id}")
 def change_park(
-    request: Request,
-    park_id: IdPath,
-    principal: Overseer,
-    session: SessionDep,
-    name: FormText = "",
-    district: FormText = "",
-    description: FormText = "",
+    request: Request, park_id: IdPath, principal: Overseer, session: SessionDep, form: ParkForm
 ) -> Response:
-    values = {
-        "name": name.strip() or None,
-        "district": district.strip() or None,
-        "description": description.strip() or None,
-    }
-    saved, problems = attempt(
-        lambda: service_parks.update_park(session, principal, park_id, ParkUpdate.model_validate(values))
+    values = form_values(form, form, blank_is_none=True)
+    return submit(
+        session,
+        lambda: service_parks.update_park(session, principal, park_id, ParkUpdate.model_validate(values)),
+        f"{HOME}/{park_id}",
+        lambda problems: _detail_view(request, principal, session, park_id, problems, form),
     )
-    if saved is None:
-        session.rollback()
-        form = {"name": name, "district": district, "description": description}
-        return _detail_view(request, principal, session, park_id, problems, form)
-    return RedirectResponse(f"{HOME}/{park_id}", status_code=303)
 
 
 @router.post(HOME + "/{park_id}/delete")
 def remove_park(request: Request, park_id: IdPath, principal: Overseer, session: SessionDep) -> Response:
     """Remove a park; one that still has enterprises is refused and the reason shown on its page."""
-    _done, problems = attempt(lambda: service_parks.delete_park(session, principal, park_id))
-    if problems:
-        session.rollback()
-        return _detail_view(request, principal, session, park_id, problems, status_code=409)
-    return RedirectResponse(HOME, status_code=303)
+    return submit(
+        session,
+        lambda: service_parks.delete_park(session, principal, park_id),
+        HOME,
+        lambda problems: _detail_view(request, principal, session, park_id, problems, status_code=409),
+    )

@@ -9,17 +9,17 @@ nothing is stored. Scope is the services' (``project_access``): another tenant's
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from zhizao.accounts.deps import SessionDep, require_role
+from zhizao.accounts.deps import SessionDep
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import OrganisationKind, Role
@@ -27,19 +27,25 @@ from zhizao.assessment import service_levels
 from zhizao.errors import FieldProblem, plain_message
 from zhizao.fields import IdPath
 from zhizao.programme import service_editions, service_plans, service_projects
+from zhizao.programme.deps import (
+    APPLICANTS,
+    CASE_AUTHORS,
+    OVERSEERS,
+    PLAN_AUTHORS,
+    ROBOT_REPORTERS,
+    Applicant,
+    CaseAuthor,
+    Mover,
+    Overseer,
+    PlanAuthor,
+    ProjectViewer,
+    RobotReporter,
+)
 from zhizao.programme.kinds import District, Industry, ProjectStage
 from zhizao.programme.lifecycle import ACTION_LABELS, Action
 from zhizao.programme.models import EnterpriseRecord
 from zhizao.programme.models_delivery import EDITABLE_PLAN_STATUSES, PLAN_STATUS_LABELS, PlanStatus
-from zhizao.programme.project_access import (
-    APPLICANTS,
-    CASE_AUTHORS,
-    MOVERS,
-    OVERSEERS,
-    PLAN_AUTHORS,
-    ROBOT_REPORTERS,
-    VIEWERS,
-)
+from zhizao.programme.page_forms import PostedForm, form_page, submit, text
 from zhizao.programme.schemas_projects import (
     CaseUpdate,
     Milestone,
@@ -51,7 +57,7 @@ from zhizao.programme.schemas_projects import (
     RobotsUpdate,
     TransitionRequest,
 )
-from zhizao.ui.forms import attempt, optional_int
+from zhizao.ui.forms import optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -68,39 +74,6 @@ NAV = (
 PAGE_SIZE = 50
 FILTERS = ("edition_id", "industry", "district", "stage", "integrator_id", "q")
 MILESTONE_ROWS_SPARE = 2  # blank rows the plan form offers beyond the saved milestones
-
-Viewer = Annotated[Principal, Depends(require_role(*VIEWERS))]
-Applicant = Annotated[Principal, Depends(require_role(*APPLICANTS))]
-Mover = Annotated[Principal, Depends(require_role(*MOVERS))]
-PlanAuthor = Annotated[Principal, Depends(require_role(*PLAN_AUTHORS))]
-Overseer = Annotated[Principal, Depends(require_role(*OVERSEERS))]
-RobotReporter = Annotated[Principal, Depends(require_role(*ROBOT_REPORTERS))]
-CaseAuthor = Annotated[Principal, Depends(require_role(*CASE_AUTHORS))]
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-Form = Annotated[FormData, Depends(_form)]
-
-
-def _text(form: FormData, name: str) -> str | None:
-    """A text field, stripped; blank is None so that the schema's optional fields stay unset."""
-    value = form.get(name)
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _submit(
-    session: Session, action: Callable[[], object], done: str, view: Callable[[list[FieldProblem]], Response]
-) -> Response:
-    """Run a form's action in the service's own transaction; on what the user got wrong, show the page again."""
-    session.rollback()
-    result, problems = attempt(action)
-    if result is None:
-        session.rollback()
-        return view(problems)
-    return RedirectResponse(done, status_code=303)
 
 
 # --- the list ----------------------------------------------------------------------------------------------
@@ -154,24 +127,20 @@ def _list_view(request: Request, principal: Principal, session: Session, problem
 
 
 @router.get(HOME)
-def projects_page(request: Request, principal: Viewer, session: SessionDep) -> Response:
+def projects_page(request: Request, principal: ProjectViewer, session: SessionDep) -> Response:
     return _list_view(request, principal, session, [])
 
 
 @router.post(HOME)
-def apply(request: Request, principal: Applicant, session: SessionDep, form: Form) -> Response:
+def apply(request: Request, principal: Applicant, session: SessionDep, form: PostedForm) -> Response:
     def run() -> ProjectDetail:
         data = ProjectCreate.model_validate(
-            {"title": _text(form, "title") or "", "enterprise_id": optional_int(_text(form, "enterprise_id"))}
+            {"title": text(form, "title") or "", "enterprise_id": optional_int(text(form, "enterprise_id"))}
         )
         return service_projects.apply(session, principal, data)
 
-    session.rollback()  # the service opens its own transaction
-    created, problems = attempt(run)
-    if created is None:
-        session.rollback()
-        return _list_view(request, principal, session, problems)
-    return RedirectResponse(f"{HOME}/{created.id}", status_code=303)
+    view = lambda problems: _list_view(request, principal, session, problems)  # noqa: E731
+    return submit(session, run, lambda created: f"{HOME}/{created.id}", view)
 
 
 # --- one project -------------------------------------------------------------------------------------------
@@ -211,20 +180,19 @@ def _detail_view(
         "can_review_plan": overseer and plan is not None and plan.status == PlanStatus.SUBMITTED,
         "can_record_robots": principal.role in ROBOT_REPORTERS and project.stage == ProjectStage.IN_CONSTRUCTION,
         "can_edit_case": principal.role in CASE_AUTHORS and project.stage not in service_projects.NO_CASE_STAGES,
-        "problems": problems,
     }
-    return render(request, "programme/projects_detail.html", context, status_code=422 if problems else 200)
+    return form_page(request, "programme/projects_detail.html", context, problems)
 
 
 @router.get(HOME + "/{project_id}")
-def project_page(request: Request, project_id: IdPath, principal: Viewer, session: SessionDep) -> Response:
+def project_page(request: Request, project_id: IdPath, principal: ProjectViewer, session: SessionDep) -> Response:
     return _detail_view(request, principal, session, project_id, [])
 
 
 def _on_project(
     request: Request, principal: Principal, session: Session, project_id: int, action: Callable[[], object]
 ) -> Response:
-    return _submit(
+    return submit(
         session,
         action,
         f"{HOME}/{project_id}",
@@ -233,13 +201,15 @@ def _on_project(
 
 
 @router.post(HOME + "/{project_id}/transitions")
-def transition(request: Request, project_id: IdPath, principal: Mover, session: SessionDep, form: Form) -> Response:
+def transition(
+    request: Request, project_id: IdPath, principal: Mover, session: SessionDep, form: PostedForm
+) -> Response:
     def run() -> object:
         data = TransitionRequest.model_validate(
             {
-                "action": _text(form, "action"),
-                "rationale": _text(form, "rationale"),
-                "diagnosis_id": optional_int(_text(form, "diagnosis_id")),
+                "action": text(form, "action"),
+                "rationale": text(form, "rationale"),
+                "diagnosis_id": optional_int(text(form, "diagnosis_id")),
             }
         )
         return service_projects.transition(session, principal, project_id, data)
@@ -260,15 +230,17 @@ def _milestones(form: FormData) -> list[dict[str, Any]]:
 
 
 @router.post(HOME + "/{project_id}/plan")
-def save_plan(request: Request, project_id: IdPath, principal: PlanAuthor, session: SessionDep, form: Form) -> Response:
+def save_plan(
+    request: Request, project_id: IdPath, principal: PlanAuthor, session: SessionDep, form: PostedForm
+) -> Response:
     def run() -> object:
         data = PlanUpdate.model_validate(
             {
-                "integrator_id": optional_int(_text(form, "integrator_id")),
-                "budget_cny": _text(form, "budget_cny"),
-                "robots_to_deploy": optional_int(_text(form, "robots_to_deploy")) or 0,
+                "integrator_id": optional_int(text(form, "integrator_id")),
+                "budget_cny": text(form, "budget_cny"),
+                "robots_to_deploy": optional_int(text(form, "robots_to_deploy")) or 0,
                 "milestones": [Milestone.model_validate(row) for row in _milestones(form)],
-                "summary": _text(form, "summary") or "",
+                "summary": text(form, "summary") or "",
             }
         )
         return service_plans.save_plan(session, principal, project_id, data)
@@ -291,9 +263,11 @@ def approve_plan(request: Request, project_id: IdPath, principal: Overseer, sess
 
 
 @router.post(HOME + "/{project_id}/plan/return")
-def return_plan(request: Request, project_id: IdPath, principal: Overseer, session: SessionDep, form: Form) -> Response:
+def return_plan(
+    request: Request, project_id: IdPath, principal: Overseer, session: SessionDep, form: PostedForm
+) -> Response:
     def run() -> object:
-        data = PlanReturn.model_validate({"rationale": _text(form, "rationale")})
+        data = PlanReturn.model_validate({"rationale": text(form, "rationale")})
         return service_plans.return_plan(session, principal, project_id, data)
 
     return _on_project(request, principal, session, project_id, run)
@@ -301,10 +275,10 @@ def return_plan(request: Request, project_id: IdPath, principal: Overseer, sessi
 
 @router.post(HOME + "/{project_id}/robots")
 def record_robots(
-    request: Request, project_id: IdPath, principal: RobotReporter, session: SessionDep, form: Form
+    request: Request, project_id: IdPath, principal: RobotReporter, session: SessionDep, form: PostedForm
 ) -> Response:
     def run() -> object:
-        data = RobotsUpdate.model_validate({"robots_deployed": optional_int(_text(form, "robots_deployed"))})
+        data = RobotsUpdate.model_validate({"robots_deployed": optional_int(text(form, "robots_deployed"))})
         return service_projects.record_robots(session, principal, project_id, data)
 
     return _on_project(request, principal, session, project_id, run)
@@ -312,11 +286,11 @@ def record_robots(
 
 @router.post(HOME + "/{project_id}/case")
 def update_case(
-    request: Request, project_id: IdPath, principal: CaseAuthor, session: SessionDep, form: Form
+    request: Request, project_id: IdPath, principal: CaseAuthor, session: SessionDep, form: PostedForm
 ) -> Response:
     def run() -> object:
         data = CaseUpdate.model_validate(
-            {name: _text(form, name) for name in ("case_title", "case_summary_zh", "case_summary_en")}
+            {name: text(form, name) for name in ("case_title", "case_summary_zh", "case_summary_en")}
         )
         return service_projects.update_case(session, principal, project_id, data)
 

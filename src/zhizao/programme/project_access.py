@@ -22,15 +22,6 @@ from zhizao.programme.models import FactoryProject
 from zhizao.programme.models_acceptance import Acceptance, AcceptanceReview
 from zhizao.programme.models_delivery import UpgradePlan
 
-# Roles of the routes (the route-walking test reads them from the dependencies).
-VIEWERS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE, Role.INTEGRATOR, Role.EXPERT)
-OVERSEERS = (Role.ADMIN, Role.OFFICER)
-APPLICANTS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE)
-MOVERS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE)  # the transitions endpoint; the table decides per action
-PLAN_AUTHORS = (Role.ADMIN, Role.ENTERPRISE, Role.INTEGRATOR)
-ROBOT_REPORTERS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE)
-CASE_AUTHORS = (Role.ADMIN, Role.ENTERPRISE)
-
 
 def _integrator_on(organisation_id: int | None) -> ColumnElement[bool]:
     named_on_plan = exists(

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from zhizao.assessment.report_text import ReportLanguage
-from zhizao.programme.cockpit import StoredKpis, cost_reduction_pct, productivity_gain_pct
+from zhizao.programme.cockpit_kpis import StoredKpis, cost_reduction_pct, productivity_gain_pct
 from zhizao.programme.kinds import DISTRICT_LABELS, INDUSTRY_LABELS, District, Industry
 from zhizao.ui.i18n import N_, translations
 

@@ -2,10 +2,11 @@
 reviewing experts, marks the edition's checklist, attaches one of the enterprise's stored KPI verifications (read
 through production's service) with the current maturity level, and decides. Experts record their reviews.
 
-Who sees what: officers and administrators every acceptance; an expert only those they are assigned to review;
-anyone else, or an expert not assigned, gets 404. A pass is refused (422 naming each unmet requirement, from the
-pure ``acceptance.acceptance_problems``) unless all hold; it moves the project to accepted through
-``service_projects.apply_transition``. A fail keeps the project in construction, so another acceptance may follow.
+Who sees what is ``acceptance_access``'s: officers and administrators every acceptance; an expert only those they
+are assigned to review; anyone else, or an expert not assigned, gets 404. A pass is refused (422 naming each unmet
+requirement, from the pure ``acceptance.acceptance_problems``) unless all hold; it moves the project to accepted
+through ``service_projects.apply_transition``. A fail keeps the project in construction, so another acceptance may
+follow.
 """
 
 from __future__ import annotations
@@ -13,31 +14,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhizao.accounts import audit
-from zhizao.accounts.models import Organisation, User
+from zhizao.accounts.models import User
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
-from zhizao.assessment import service_levels
 from zhizao.db.base import utcnow
 from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
 from zhizao.production import programme_service
-from zhizao.programme import project_access, service_editions, service_projects
-from zhizao.programme.acceptance import (
-    AcceptanceStatus,
-    ChecklistMark,
-    Decision,
-    ReviewState,
-    Verdicts,
-    acceptance_problems,
-    initial_checklist,
+from zhizao.programme import project_access, service_projects
+from zhizao.programme.acceptance import AcceptanceStatus, Decision, initial_checklist
+from zhizao.programme.acceptance_access import (
+    acceptance_read,
+    acceptance_rules,
+    checklist_of,
+    current_level,
+    get_acceptance,
+    pass_problems,
+    project_of,
+    reviews_of,
 )
-from zhizao.programme.editions import AcceptanceRules
 from zhizao.programme.kinds import ProjectStage
 from zhizao.programme.lifecycle import Action, Note
-from zhizao.programme.models import FactoryProject
 from zhizao.programme.models_acceptance import Acceptance, AcceptanceReview
 from zhizao.programme.schemas_acceptance import (
     AcceptanceCreate,
@@ -46,50 +46,15 @@ from zhizao.programme.schemas_acceptance import (
     ChecklistItem,
     ChecklistUpdate,
     KpiSummary,
-    Problem,
     ReviewersUpdate,
-    ReviewRead,
     ReviewSubmit,
     VerificationAttach,
     VerificationOption,
 )
 from zhizao.telemetry.assets import flush_unique
 
-# Roles of the routes (the route-walking test reads them from the dependencies).
-OVERSEERS = (Role.ADMIN, Role.OFFICER)
-VIEWERS = (Role.ADMIN, Role.OFFICER, Role.EXPERT)
 FIELDS = ("project_id", "status", "decision", "verification_id", "maturity_level", "rationale")
 REVIEW_FIELDS = ("expert_user_id", "opinion", "comment")
-LIST_LIMIT = 200
-
-
-# --- access ------------------------------------------------------------------------------------------------
-
-
-def visible(actor: Principal) -> Select[Acceptance]:
-    """The acceptances within the caller's scope."""
-    query = select(Acceptance)
-    if actor.sees_all_tenants:
-        return query
-    if actor.role == Role.EXPERT:
-        assigned = exists(
-            select(AcceptanceReview.id).where(
-                AcceptanceReview.acceptance_id == Acceptance.id, AcceptanceReview.expert_user_id == actor.user_id
-            )
-        )
-        return query.where(assigned)
-    return query.where(Acceptance.id.is_(None))  # nobody else sees any
-
-
-def get_acceptance(session: Session, actor: Principal, acceptance_id: int, *, lock: bool = False) -> Acceptance:
-    """The acceptance if the caller may see it; otherwise 404."""
-    query = visible(actor).where(Acceptance.id == acceptance_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Acceptance)  # two decisions, or a review during a decision, queue here
-    row = session.scalars(query).first()
-    if row is None:
-        raise NotFound(f"acceptance {acceptance_id} not found")
-    return row
 
 
 def _open(session: Session, actor: Principal, acceptance_id: int) -> Acceptance:
@@ -97,120 +62,6 @@ def _open(session: Session, actor: Principal, acceptance_id: int) -> Acceptance:
     if row.status != AcceptanceStatus.OPEN:
         raise Conflict(f"acceptance {acceptance_id} is decided already; open a new one for the project")
     return row
-
-
-def _project(session: Session, row: Acceptance) -> FactoryProject:
-    project = session.get(FactoryProject, row.project_id)
-    assert project is not None  # the foreign key cascades
-    return project
-
-
-def acceptance_rules(session: Session, project: FactoryProject) -> AcceptanceRules:
-    return service_editions.edition_rules(service_editions.get_edition(session, project.edition_id)).acceptance
-
-
-def current_level(session: Session, project: FactoryProject) -> int | None:
-    """The enterprise's current maturity level: that of its latest closed diagnosis (assessment's service), else
-    the level recorded on the project at diagnosis."""
-    latest = service_levels.latest_closed_diagnosis(session, project.enterprise_id)
-    return latest.level if latest is not None and latest.level is not None else project.maturity_level
-
-
-# --- reading -----------------------------------------------------------------------------------------------
-
-
-def _checklist(row: Acceptance) -> list[ChecklistItem]:
-    return [ChecklistItem.model_validate(item) for item in row.checklist]
-
-
-def _reviews(session: Session, row: Acceptance) -> list[tuple[AcceptanceReview, str]]:
-    query = (
-        select(AcceptanceReview, User.display_name)
-        .join(User, User.id == AcceptanceReview.expert_user_id)
-        .where(AcceptanceReview.acceptance_id == row.id)
-        .order_by(AcceptanceReview.id)
-    )
-    return [(review, name) for review, name in session.execute(query).all()]
-
-
-def _summary(row: Acceptance) -> KpiSummary | None:
-    return None if row.kpi_summary is None else KpiSummary.model_validate(row.kpi_summary)
-
-
-def _problems(rules: AcceptanceRules, row: Acceptance, reviews: Sequence[AcceptanceReview]) -> list[FieldProblem]:
-    summary = _summary(row)
-    return acceptance_problems(
-        rules,
-        [ChecklistMark(item.key, item.passed, item.note) for item in _checklist(row)],
-        None if summary is None else Verdicts(summary.productivity_verdict, summary.cost_verdict),
-        row.maturity_level,
-        [ReviewState(review.expert_user_id, review.opinion) for review in reviews],
-    )
-
-
-def pass_problems(session: Session, row: Acceptance) -> list[FieldProblem]:
-    """What a pass decision on the acceptance would leave unmet now."""
-    rules = acceptance_rules(session, _project(session, row))
-    return _problems(rules, row, [review for review, _name in _reviews(session, row)])
-
-
-def acceptance_read(session: Session, row: Acceptance) -> AcceptanceRead:
-    project = _project(session, row)
-    enterprise = session.get(Organisation, project.enterprise_id)
-    rules = acceptance_rules(session, project)
-    reviews = _reviews(session, row)
-    return AcceptanceRead(
-        id=row.id,
-        project_id=project.id,
-        project_title=project.title,
-        project_stage=project.stage,
-        enterprise_id=project.enterprise_id,
-        enterprise_name=enterprise.name if enterprise else "",
-        industry=project.industry,
-        edition_id=project.edition_id,
-        status=row.status,
-        checklist=_checklist(row),
-        verification_id=row.verification_id,
-        kpi_summary=_summary(row),
-        maturity_level=row.maturity_level,
-        min_maturity_level=rules.min_maturity_level,
-        reviews=[
-            ReviewRead(expert_user_id=review.expert_user_id, display_name=name, opinion=review.opinion,
-                       comment=review.comment, assigned_at=review.assigned_at, submitted_at=review.submitted_at)
-            for review, name in reviews
-        ],
-        pass_problems=[
-            Problem(field=p.field, message=p.message) for p in _problems(rules, row, [r for r, _name in reviews])
-        ],
-        decision=row.decision,
-        rationale=row.rationale,
-        opened_by=row.opened_by,
-        opened_at=row.opened_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-    )  # fmt: skip
-
-
-def list_acceptances(
-    session: Session,
-    actor: Principal,
-    *,
-    project_id: int | None = None,
-    status: AcceptanceStatus | None = None,
-) -> Sequence[Acceptance]:
-    """Acceptances in the caller's scope, open ones first, newest first within each (at most 200)."""
-    query = visible(actor)
-    if project_id is not None:
-        query = query.where(Acceptance.project_id == project_id)
-    if status is not None:
-        query = query.where(Acceptance.status == status)
-    return session.scalars(query.order_by(Acceptance.status.desc(), Acceptance.id.desc()).limit(LIST_LIMIT)).all()
-
-
-def passed_acceptance(session: Session, project_id: int) -> Acceptance | None:
-    """The project's passed acceptance, the evidence of its acceptance and recognition; None when there is none."""
-    query = select(Acceptance).where(Acceptance.project_id == project_id, Acceptance.decision == Decision.PASSED)
-    return session.scalars(query.order_by(Acceptance.id.desc())).first()
 
 
 # --- the programme office's steps --------------------------------------------------------------------------
@@ -231,7 +82,7 @@ def _audit(session: Session, actor: Principal, row: Acceptance, action: str, bef
     """Record a step on the acceptance (``after`` defaults to the acceptance's own fields), for its enterprise."""
     audit.record(
         session, actor, action=action, entity_type="acceptance", entity_id=row.id,
-        organisation_id=_project(session, row).enterprise_id, before=before,
+        organisation_id=project_of(session, row).enterprise_id, before=before,
         after=audit.snapshot(row, FIELDS) if after is None else after,
     )  # fmt: skip
 
@@ -268,7 +119,7 @@ def set_reviewers(session: Session, actor: Principal, acceptance_id: int, data: 
     with session.begin():
         row = _open(session, actor, acceptance_id)
         _check_experts(session, data.expert_user_ids, "body.expert_user_ids")
-        current = {review.expert_user_id: review for review, _name in _reviews(session, row)}
+        current = {review.expert_user_id: review for review, _name in reviews_of(session, row)}
         reviewed = sorted(
             uid for uid, review in current.items() if review.submitted_at and uid not in data.expert_user_ids
         )
@@ -293,7 +144,7 @@ def mark_checklist(session: Session, actor: Principal, acceptance_id: int, data:
     """Mark the edition's checklist items (those not named keep their marks); an unknown key is a 422."""
     with session.begin():
         row = _open(session, actor, acceptance_id)
-        marks = {item.key: item for item in _checklist(row)}
+        marks = {item.key: item for item in checklist_of(row)}
         problems = [
             FieldProblem(f"body.items[{index}].key", f"{item.key} is not an item of the edition's checklist")
             for index, item in enumerate(data.items)
@@ -312,7 +163,7 @@ def mark_checklist(session: Session, actor: Principal, acceptance_id: int, data:
 def verification_options(session: Session, actor: Principal, acceptance_id: int) -> list[VerificationOption]:
     """The project's enterprise's stored KPI verifications, newest first, as production lists them."""
     row = get_acceptance(session, actor, acceptance_id)
-    project = _project(session, row)
+    project = project_of(session, row)
     return [
         VerificationOption.model_validate(verification, from_attributes=True)
         for verification in programme_service.list_verifications(session, actor, project.enterprise_id)
@@ -325,7 +176,7 @@ def attach_verification(
     """Attach a stored verification of the project's enterprise, and take the enterprise's current maturity level."""
     with session.begin():
         row = _open(session, actor, acceptance_id)
-        project = _project(session, row)
+        project = project_of(session, row)
         field = "body.verification_id"
         try:
             verification = programme_service.read_verification(session, actor, data.verification_id)
@@ -370,7 +221,7 @@ def decide(session: Session, actor: Principal, acceptance_id: int, data: Accepta
     is accepted; a fail always, and the project stays in construction."""
     with session.begin():
         row = _open(session, actor, acceptance_id)
-        project = _project(session, row)
+        project = project_of(session, row)
         if data.decision == Decision.PASSED:
             problems = pass_problems(session, row)
             if problems:

@@ -2,7 +2,7 @@
 ``benchmark``'s), and the programme office's decisions, each with a rationale, within the industry quotas.
 
 Verified results come from each project's stored KPI verification, read through production's service; maturity
-levels through assessment's (``service_acceptance.current_level``). Officers and administrators only.
+levels through assessment's (``acceptance_access.current_level``). Officers and administrators only.
 A selection beyond the industry's quota is a 409 naming the industry; a selected project becomes a benchmark
 factory through ``service_projects.apply_transition``.
 """
@@ -22,6 +22,7 @@ from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
 from zhizao.production import programme_service
 from zhizao.production.programme import Kpi
 from zhizao.programme import benchmark, project_access, service_editions, service_projects
+from zhizao.programme.acceptance_access import current_level, passed_acceptance
 from zhizao.programme.benchmark import Candidate, Ranked
 from zhizao.programme.editions import BenchmarkRules, EditionTargets
 from zhizao.programme.kinds import Industry, ProjectStage
@@ -35,7 +36,6 @@ from zhizao.programme.schemas_acceptance import (
     IndustryRanking,
     RankingEntry,
 )
-from zhizao.programme.service_acceptance import current_level, passed_acceptance
 
 SCORE_PLACES = Decimal("0.0001")
 DECISION_FIELDS = ("project_id", "edition_id", "industry", "rank", "score", "selected", "rationale")

@@ -27,6 +27,7 @@ from zhizao.production.models import KpiVerification
 from zhizao.production.programme import Kpi, KpiResult
 from zhizao.programme import (
     cockpit,
+    cockpit_kpis,
     service_directory,
     service_editions,
     service_platforms,
@@ -40,12 +41,10 @@ from zhizao.programme.cockpit import (
     Cockpit,
     EditionRef,
     Integrators,
-    KpiMeasure,
-    KpiOutcome,
     Measured,
-    StoredKpis,
     Talent,
 )
+from zhizao.programme.cockpit_kpis import KpiMeasure, KpiOutcome, StoredKpis
 from zhizao.programme.editions import EditionTargets
 from zhizao.programme.kinds import FUNNEL_STAGES, SMART_FACTORY_STAGES, District, Industry, ProjectStage
 from zhizao.programme.models import Edition, EnterpriseRecord, FactoryProject
@@ -268,10 +267,10 @@ def _wanted(kpis: StoredKpis, outcome: KpiOutcome | None, query: DrillQuery) -> 
         return True
     if kpis.verification_id is None:  # the histograms count verified projects only
         return False
-    value = cockpit.kpi_value(kpis, query.measure)
+    value = cockpit_kpis.kpi_value(kpis, query.measure)
     if query.insufficient:
         return value is None
-    return value is not None and cockpit.in_bucket(value, query.lower, query.upper)
+    return value is not None and cockpit_kpis.in_bucket(value, query.lower, query.upper)
 
 
 def read_drill(session: Session, principal: Principal, edition_id: int | None, query: DrillQuery) -> Drill:
@@ -283,7 +282,7 @@ def read_drill(session: Session, principal: Principal, edition_id: int | None, q
     for (project_id, title, enterprise_id, name, industry, district, stage, deployed, planned, recognised_on,
          verification_id, kpis_json) in session.execute(_drill_select(edition.id, query)):  # fmt: skip
         kpis = stored_kpis(project_id, verification_id, kpis_json) if query.metric is DrillMetric.KPIS else None
-        outcome = cockpit.kpi_outcome(kpis, targets) if kpis is not None else None
+        outcome = cockpit_kpis.kpi_outcome(kpis, targets) if kpis is not None else None
         if kpis is not None and not _wanted(kpis, outcome, query):
             continue
         rows.append(

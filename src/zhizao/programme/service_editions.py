@@ -57,9 +57,16 @@ def get_edition(session: Session, edition_id: int) -> Edition:
     return edition
 
 
+def find_edition(session: Session, edition_id: int | None) -> Edition | None:
+    """The named edition (404 if there is none such), else the current one; None while no edition is current."""
+    if edition_id is not None:
+        return get_edition(session, edition_id)
+    return session.scalars(select(Edition).where(Edition.is_current.is_(True))).first()
+
+
 def current_edition(session: Session) -> Edition:
     """The edition the programme runs now."""
-    edition = session.scalars(select(Edition).where(Edition.is_current.is_(True))).first()
+    edition = find_edition(session, None)
     if edition is None:
         raise NotFound("no programme edition is marked current; an officer marks one on the editions page")
     return edition

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from zhizao.accounts import audit
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.principal import Principal
-from zhizao.accounts.roles import OrganisationKind, Role
+from zhizao.accounts.roles import OrganisationKind
 from zhizao.accounts.schemas import SHANGHAI_DISTRICTS, Page
 from zhizao.accounts.service import ORGANISATION_FIELDS
 from zhizao.errors import Conflict, FieldProblem, InputError, NotFound, PermissionDenied
@@ -32,9 +32,6 @@ from zhizao.programme.schemas_enterprises import (
 )
 from zhizao.telemetry.assets import flush_unique
 
-# Who changes any enterprise, parks and editions (the programme office), and who reads enterprises.
-OVERSEERS = (Role.ADMIN, Role.OFFICER)
-ENTERPRISE_READERS = (Role.ADMIN, Role.OFFICER, Role.ENTERPRISE)
 # Organisation, record and park name (None outside a park: an outer join).
 EnterpriseRows = Select[Organisation, EnterpriseRecord, str]
 RECORD_FIELDS = tuple(RecordFields.model_fields)

@@ -2,16 +2,15 @@
 certificates and the selection of excellent consultants (优秀咨询师). Certified trainees of an edition's cohorts
 count towards its ``trained_talent`` target.
 
-Only officers and administrators reach these services (the routes' guards); every change is audited.
+Only officers and administrators reach these services (the routes' guards); every change is audited. The Excel
+import and export of a cohort's trainees are ``talent_excel``'s.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from pydantic import ValidationError
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
@@ -21,7 +20,7 @@ from zhizao.accounts.principal import Principal
 from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
 from zhizao.programme import service_editions
 from zhizao.programme.models import Edition
-from zhizao.programme.models_community import TRAINEE_STATUS_LABELS, Cohort, Trainee, TraineeStatus
+from zhizao.programme.models_community import Cohort, Trainee, TraineeStatus
 from zhizao.programme.schemas_community import (
     CertificationCreate,
     CohortCreate,
@@ -31,21 +30,15 @@ from zhizao.programme.schemas_community import (
     TalentCountsRead,
     TalentSummary,
     TraineeCreate,
-    TraineeImportReport,
     TraineeRead,
     TraineeUpdate,
     patch_values,
 )
 from zhizao.telemetry.assets import flush_unique
-from zhizao.ui import spreadsheet
-from zhizao.ui.i18n import gettext
 
 COHORT_FIELDS = ("edition_id", "name", "track", "provider", "starts_on", "ends_on", "capacity")
 TRAINEE_FIELDS = ("cohort_id", "name", "employer_id", "employer_name", "status", "certificate_no", "certified_on")
 EXCELLENT_FIELDS = ("excellent_on", "excellent_rationale")
-# column code → header of the import template (zh-CN), in template order; the export adds the outcome columns.
-IMPORT_COLUMNS = {"name": "姓名", "employer_name": "工作单位", "id_number": "证件号码", "phone": "手机号码"}
-EXPORT_HEADERS = (*IMPORT_COLUMNS.values(), "状态", "证书编号", "发证日期", "优秀咨询师评选日期")
 
 # Which status a trainee may move to from each; a certified trainee's status no longer moves at all.
 TRAINEE_TRANSITIONS: dict[TraineeStatus, frozenset[TraineeStatus]] = {
@@ -244,11 +237,14 @@ def employer_of(session: Session, employer_id: int | None, employer_name: str | 
     return None, employer_name
 
 
-def _duplicate_id_number(session: Session, cohort_id: int, id_number: str | None, trainee_id: int | None) -> bool:
+def _check_id_number(session: Session, cohort_id: int, id_number: str | None, trainee_id: int | None) -> None:
+    """An id number is held by one trainee of a cohort (``trainee_id``: the one being changed, else None)."""
     if id_number is None:
-        return False
+        return
     query = select(Trainee.id).where(Trainee.cohort_id == cohort_id, Trainee.id_number == id_number)
-    return any(found != trainee_id for found in session.scalars(query))
+    if any(found != trainee_id for found in session.scalars(query)):
+        message = f"a trainee with id number {id_number} is in this cohort already"
+        raise Conflict(message, fields=[FieldProblem("body.id_number", message)])
 
 
 def check_seat(session: Session, cohort: Cohort, field: str, wanted: int = 1) -> None:
@@ -261,9 +257,7 @@ def check_seat(session: Session, cohort: Cohort, field: str, wanted: int = 1) ->
 def new_trainee(session: Session, cohort: Cohort, data: TraineeCreate) -> Trainee:
     """A trainee enrolled in the cohort, checked and added to the session (the caller owns the transaction)."""
     employer_id, employer_name = employer_of(session, data.employer_id, data.employer_name)
-    if _duplicate_id_number(session, cohort.id, data.id_number, None):
-        message = f"a trainee with id number {data.id_number} is in this cohort already"
-        raise Conflict(message, fields=[FieldProblem("body.id_number", message)])
+    _check_id_number(session, cohort.id, data.id_number, None)
     row = Trainee(
         cohort_id=cohort.id, name=data.name, employer_id=employer_id, employer_name=employer_name,
         id_number=data.id_number, phone=data.phone, status=TraineeStatus.ENROLLED,
@@ -302,9 +296,7 @@ def update_trainee(session: Session, actor: Principal, trainee_id: int, data: Tr
             changes["employer_id"], changes["employer_name"] = employer_of(
                 session, changes.get("employer_id", row.employer_id), changes.get("employer_name") or kept_name
             )
-        if _duplicate_id_number(session, row.cohort_id, changes.get("id_number"), row.id):
-            message = f"a trainee with id number {changes['id_number']} is in this cohort already"
-            raise Conflict(message, fields=[FieldProblem("body.id_number", message)])
+        _check_id_number(session, row.cohort_id, changes.get("id_number"), row.id)
         for name, value in changes.items():
             setattr(row, name, value)
         audit.record(
@@ -368,68 +360,3 @@ def excellent_consultants(session: Session, edition_id: int) -> list[tuple[Train
         .order_by(Trainee.excellent_on.desc(), Trainee.id)
     ).all()
     return [(TraineeRead.model_validate(trainee), cohort_name) for trainee, cohort_name in rows]
-
-
-# --- Excel -------------------------------------------------------------------------------------------------
-
-
-def _digits(text: str) -> str | None:
-    """Excel keeps a long number typed into a cell (a phone, an id number) as a float: 13800138000.0."""
-    return (text[:-2] if re.fullmatch(r"\d+\.0", text) else text) or None
-
-
-def import_trainees(session: Session, actor: Principal, cohort_id: int, content: bytes) -> TraineeImportReport:
-    """Enrol the workbook's trainees in a cohort: every row or none, each problem named ``row N: column``. An
-    employer whose name is a registered organisation's is linked to it."""
-    rows = spreadsheet.read_rows(content, IMPORT_COLUMNS, ("name", "employer_name"))
-    if not rows:
-        raise InputError.for_field("file", "has no data rows")
-    problems: list[FieldProblem] = []
-    with session.begin():
-        cohort = get_cohort(session, cohort_id, lock=True)
-        check_seat(session, cohort, "file", len(rows))
-        names = {row["employer_name"] for row in rows}
-        organisations = dict(
-            session.execute(select(Organisation.name, Organisation.id).where(Organisation.name.in_(names))).all()
-        )
-        for number, row in enumerate(rows, start=2):  # row 1 is the header
-            try:
-                data = TraineeCreate(
-                    name=row["name"], employer_id=organisations.get(row["employer_name"]),
-                    employer_name=row["employer_name"] or None, id_number=_digits(row.get("id_number", "")),
-                    phone=_digits(row.get("phone", "")),
-                )  # fmt: skip
-                new_trainee(session, cohort, data)
-            except ValidationError as exc:
-                problems.extend(spreadsheet.row_problems(number, exc))
-            except (InputError, Conflict) as exc:
-                problems.extend(
-                    FieldProblem(f"row {number}: {p.field.removeprefix('body.')}", p.message) for p in exc.fields
-                )
-        if problems:
-            raise InputError(f"{len(problems)} problems in the workbook; nothing was imported", fields=problems[:200])
-        report = TraineeImportReport(rows=len(rows), created=len(rows))
-        session.flush()
-        audit.record(
-            session, actor, action="talent_trainee.import", entity_type="talent_cohort", entity_id=cohort_id,
-            after=report.model_dump(),
-        )  # fmt: skip
-    return report
-
-
-def import_template() -> bytes:
-    examples = [["张伟", "上海某某汽车零部件有限公司", "", "13800138000"], ["李娜", "上海交通大学", "", ""]]
-    return spreadsheet.template_workbook("学员", list(IMPORT_COLUMNS.values()), examples)
-
-
-def export_trainees(session: Session, cohort_id: int) -> bytes:
-    """The cohort's trainees with their outcomes; the first four columns import back as they are."""
-    rows: list[list[Any]] = [
-        [
-            trainee.name, trainee.employer_name, trainee.id_number, trainee.phone,
-            gettext(TRAINEE_STATUS_LABELS[trainee.status]), trainee.certificate_no, trainee.certified_on,
-            trainee.excellent_on,
-        ]
-        for trainee in list_trainees(session, cohort_id)
-    ]  # fmt: skip
-    return spreadsheet.template_workbook("学员", list(EXPORT_HEADERS), rows)
