@@ -13,7 +13,7 @@ from tests.conftest import World
 from tests.programme.project_builders import MILESTONES, built_project, closed_diagnosis
 from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.errors import Conflict, InputError, NotFound
-from zhizao.programme import service_plans, service_projects
+from zhizao.programme import project_reads, service_plans, service_projects
 from zhizao.programme.kinds import ProjectStage
 from zhizao.programme.models_delivery import PlanStatus
 from zhizao.programme.schemas_projects import (
@@ -100,7 +100,7 @@ def test_a_plan_from_draft_through_return_to_approval(world: World) -> None:
         service_plans.save_plan(session, owner, built.id, draft)
     # Named on the plan, the integrator sees the project and works on the plan, but keeps it its own.
     with world.database.session() as session:
-        seen = service_projects.list_projects(session, as_integrator, ProjectFilter())
+        seen = project_reads.list_projects(session, as_integrator, ProjectFilter())
     assert [item.id for item in seen.items] == [built.id]
     with world.database.session() as session, pytest.raises(InputError) as handed_on:
         service_plans.save_plan(session, as_integrator, built.id, draft.model_copy(update={"integrator_id": 1}))
@@ -133,7 +133,7 @@ def test_a_plan_from_draft_through_return_to_approval(world: World) -> None:
     assert approved.status == PlanStatus.APPROVED and approved.reviewed_by == officer.user_id
 
     with world.database.session() as session:
-        project = service_projects.read_project(session, owner, built.id)
+        project = project_reads.read_project(session, owner, built.id)
     assert project.stage == ProjectStage.PLAN_APPROVED
     assert (project.integrator_id, project.budget_cny, project.robots_planned) == (
         integrator.organisation_id, Decimal("2500000.50"), 8,

@@ -16,7 +16,7 @@ from zhizao.accounts.roles import Role
 from zhizao.assessment import service_diagnosis
 from zhizao.assessment.schemas import DiagnosisCreate
 from zhizao.errors import Conflict, InputError, NotFound, PermissionDenied
-from zhizao.programme import service_projects
+from zhizao.programme import project_reads, service_projects
 from zhizao.programme.kinds import District, Industry, ProjectStage
 from zhizao.programme.lifecycle import Action
 from zhizao.programme.models import FactoryProject, ProjectEvent
@@ -108,7 +108,7 @@ def test_recording_a_diagnosis_needs_a_closed_diagnosis_of_this_enterprise(world
 
     assert _move(world, officer, built.id, action="record_diagnosis", diagnosis_id=diagnosis_id) == "diagnosed"
     with world.database.session() as session:
-        project = service_projects.read_project(session, officer, built.id)
+        project = project_reads.read_project(session, officer, built.id)
     assert (project.diagnosis_id, project.maturity_level) == (diagnosis_id, 2)
     last = project.timeline[-1]
     assert (last.action, last.from_stage, last.to_stage, last.actor_name) == (
@@ -154,7 +154,7 @@ def test_rejection_needs_a_rationale_and_is_final(world: World) -> None:
     with pytest.raises(Conflict, match="a project that is rejected cannot withdraw"):
         _move(world, officer, project_id, action="withdraw")
     with world.database.session() as session:
-        last = service_projects.timeline(session, officer, project_id)[-1]
+        last = project_reads.timeline(session, officer, project_id)[-1]
     assert (last.action, last.rationale) == ("reject", "不属于七大重点行业")
 
 
@@ -176,7 +176,7 @@ def test_construction_robots_acceptance_and_recognition(world: World) -> None:
     accepted = project_at(world, ProjectStage.ACCEPTED)
     assert _move(world, officer, accepted, action="recognise") == "recognised"
     with world.database.session() as session:
-        recognised = service_projects.read_project(session, officer, accepted)
+        recognised = project_reads.read_project(session, officer, accepted)
     assert recognised.recognised_on is not None
     assert recognised.timeline[-1].evidence is not None and "acceptance_id" in recognised.timeline[-1].evidence
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, status
 
 from zhizao.accounts.deps import SessionDep
 from zhizao.fields import IdPath, IdQuery, Limit, Offset, TextQuery
-from zhizao.programme import service_plans, service_projects
+from zhizao.programme import project_reads, service_plans, service_projects
 from zhizao.programme.deps import Applicant, CaseAuthor, Mover, Overseer, PlanAuthor, ProjectViewer, RobotReporter
 from zhizao.programme.kinds import District, Industry, ProjectStage
 from zhizao.programme.schemas_projects import (
@@ -55,7 +55,7 @@ def list_projects(
         edition_id=edition_id, industry=industry, district=district, stage=stage, integrator_id=integrator_id,
         enterprise_id=enterprise_id, q=q,
     )  # fmt: skip
-    return service_projects.list_projects(session, principal, filters, offset=offset, limit=limit)
+    return project_reads.list_projects(session, principal, filters, offset=offset, limit=limit)
 
 
 @router.post("/projects", status_code=status.HTTP_201_CREATED)
@@ -68,12 +68,12 @@ def apply(data: ProjectCreate, principal: Applicant, session: SessionDep) -> Pro
 @router.get(PROJECT)
 def read_project(project_id: IdPath, principal: ProjectViewer, session: SessionDep) -> ProjectDetail:
     """The project with its timeline and the actions the caller may post to its transitions now."""
-    return service_projects.read_project(session, principal, project_id)
+    return project_reads.read_project(session, principal, project_id)
 
 
 @router.get(PROJECT + "/timeline")
 def timeline(project_id: IdPath, principal: ProjectViewer, session: SessionDep) -> list[EventRead]:
-    return service_projects.timeline(session, principal, project_id)
+    return project_reads.timeline(session, principal, project_id)
 
 
 @router.post(PROJECT + "/transitions")

@@ -26,7 +26,7 @@ from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.assessment import service_levels
 from zhizao.errors import FieldProblem, plain_message
 from zhizao.fields import IdPath
-from zhizao.programme import service_editions, service_plans, service_projects
+from zhizao.programme import project_reads, service_editions, service_plans, service_projects
 from zhizao.programme.deps import (
     APPLICANTS,
     CASE_AUTHORS,
@@ -99,7 +99,7 @@ def _filters(request: Request) -> tuple[ProjectFilter, list[FieldProblem]]:
 def _list_view(request: Request, principal: Principal, session: Session, problems: list[FieldProblem]) -> Response:
     filters, wrong = _filters(request)
     offset = max(optional_int(request.query_params.get("offset")) or 0, 0)
-    page = service_projects.list_projects(session, principal, filters, offset=offset, limit=PAGE_SIZE)
+    page = project_reads.list_projects(session, principal, filters, offset=offset, limit=PAGE_SIZE)
     chosen = {name: value for name, value in filters.model_dump(mode="json").items() if value is not None}
     registered: list[tuple[int, str]] = []
     if principal.sees_all_tenants:
@@ -149,7 +149,7 @@ def apply(request: Request, principal: Applicant, session: SessionDep, form: Pos
 def _detail_view(
     request: Request, principal: Principal, session: Session, project_id: int, problems: list[FieldProblem]
 ) -> Response:
-    project = service_projects.read_project(session, principal, project_id)
+    project = project_reads.read_project(session, principal, project_id)
     plan = service_plans.find_plan(session, principal, project_id)
     drafting = project.stage in service_plans.DRAFTING_STAGES and (
         plan is None or plan.status in EDITABLE_PLAN_STATUSES
