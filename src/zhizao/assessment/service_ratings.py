@@ -4,9 +4,10 @@ change audit-logged), reading them within what the caller may see, progress and 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from zhizao.accounts import audit
@@ -80,10 +81,14 @@ def sheet_of(
     )
 
 
-def _snapshot(row: RatingRecord | None) -> dict[str, Any] | None:
+SNAPSHOT_FIELDS = ("item_id", "rater_id", "rating", "not_applicable", "evidence_grade", "comment")
+
+
+def _snapshot(row: object | None) -> dict[str, Any] | None:
+    """A rating as its audit entries show it (``row``: a stored row, or the values about to be written)."""
     if row is None:
         return None
-    return audit.snapshot(row, ("item_id", "rater_id", "rating", "not_applicable", "evidence_grade", "comment"))
+    return audit.snapshot(row, SNAPSHOT_FIELDS)
 
 
 def check_batch(model: MaturityModel, assessment: Assessment, batch: Sequence[RatingInput]) -> list[ItemRating]:
@@ -103,46 +108,66 @@ def write_ratings(
     assessment: Assessment,
     rater_id: int | None,
     ratings: Sequence[ItemRating],
-) -> list[RatingRecord]:
-    """Insert, change or clear (neither rating nor not-applicable) each rating; one audit entry per change.
-    Runs inside the caller's transaction; the ratings must have been checked."""
-    existing = {row.item_id: row for row in stored_ratings(session, assessment.id, rater_id)}
-    changed: list[RatingRecord] = []
+) -> list[str]:
+    """Insert, change or clear (neither rating nor not-applicable) each rating; one audit entry per change, in the
+    order of the batch. Runs inside the caller's transaction; the ratings must have been checked (an item at most
+    once). Returns the items inserted or changed (not those cleared).
+
+    A diagnosis rates a few hundred items at once, so the batch is written with bulk statements: one INSERT of the
+    new ratings, one DELETE of the cleared ones, an UPDATE by primary key for each changed one only, and one INSERT
+    of the audit entries — no ORM object per rating (loaded ones in the session are kept in step by the ORM)."""
+    columns = (RatingRecord.id, *(getattr(RatingRecord, name) for name in SNAPSHOT_FIELDS))
+    query = select(*columns).where(RatingRecord.assessment_id == assessment.id, rater_clause(rater_id))
+    existing = {row.item_id: row for row in session.execute(query)}
+    inserted: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
+    deleted: list[int] = []
+    entries: list[dict[str, Any]] = []
+    changed: list[str] = []
     for entry in ratings:
         row = existing.get(entry.item)
         before = _snapshot(row)
         if entry.rating is None and not entry.not_applicable:
             if row is not None:
-                session.delete(row)
-                _audit(session, actor, assessment, before, None)
+                deleted.append(row.id)
+                entries.append(_audit_entry(actor, assessment, before, None))
             continue
+        values: dict[str, Any] = {
+            "rating": entry.rating,
+            "not_applicable": entry.not_applicable,
+            "evidence_grade": entry.evidence_grade,
+            "comment": entry.comment,
+        }
+        after = _snapshot(SimpleNamespace(item_id=entry.item, rater_id=rater_id, **values))
+        if after == before:
+            continue
+        values.update(updated_by=actor.user_id, updated_at=utcnow())
         if row is None:
-            row = RatingRecord(assessment_id=assessment.id, rater_id=rater_id, item_id=entry.item)
-            session.add(row)
-        row.rating = entry.rating
-        row.not_applicable = entry.not_applicable
-        row.evidence_grade = entry.evidence_grade
-        row.comment = entry.comment
-        after = _snapshot(row)
-        if after != before:
-            row.updated_by = actor.user_id
-            row.updated_at = utcnow()
-            _audit(session, actor, assessment, before, after)
-            changed.append(row)
+            inserted.append({"assessment_id": assessment.id, "rater_id": rater_id, "item_id": entry.item, **values})
+        else:
+            updated.append({"id": row.id, **values})
+        entries.append(_audit_entry(actor, assessment, before, after))
+        changed.append(entry.item)
+    if inserted:
+        session.execute(insert(RatingRecord), inserted)
+    if updated:
+        session.execute(update(RatingRecord), updated)
+    if deleted:
+        session.execute(delete(RatingRecord).where(RatingRecord.id.in_(deleted)))
+    audit.record_many(session, entries)
     session.flush()
     return changed
 
 
-def _audit(
-    session: Session,
+def _audit_entry(
     actor: Principal,
     assessment: Assessment,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-) -> None:
+) -> dict[str, Any]:
     item = (after or before or {}).get("item_id")
-    audit.record(
-        session, actor, action=RATING_AUDIT_ACTION, entity_type="assessment", entity_id=assessment.id,
+    return audit.entry_values(
+        actor, action=RATING_AUDIT_ACTION, entity_type="assessment", entity_id=assessment.id,
         organisation_id=assessment.enterprise_id, before=before, after=after, detail=str(item),
     )  # fmt: skip
 

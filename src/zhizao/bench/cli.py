@@ -20,6 +20,7 @@ from zhizao.bench.infra import BenchError
 from zhizao.bench.ingest import IngestOptions, IngestResult, run_ingest
 from zhizao.bench.oee import OeeBenchOptions, OeeBenchResult, run_oee
 from zhizao.bench.query import TARGET_S, QueryOptions, QueryResult, run_query
+from zhizao.bench.web import WebOptions, WebResult, run_web
 
 bench_app = typer.Typer(
     help="Benchmarks: measured figures and the ceilings they are compared with, side by side in one run.",
@@ -59,8 +60,9 @@ QuietOption = Annotated[
 
 
 def _quiet_logs() -> None:
-    """Migrating the throwaway database logs every revision at INFO; the figures are what the reader wants."""
-    for chatty in ("alembic", "uvicorn.error"):
+    """Migrating the throwaway database logs every revision at INFO, the test client every request; the figures are
+    what the reader wants."""
+    for chatty in ("alembic", "uvicorn.error", "httpx", "httpx2"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
@@ -382,3 +384,76 @@ def oee(
     tables.print(oee_table(result))
     if as_json:
         lines.print(report.json_line("oee", result), markup=False)
+
+
+# -- web -------------------------------------------------------------------------------------------------------------
+
+
+def _ms(value: float) -> str:
+    return f"{value * 1000:,.1f} ms"
+
+
+def web_table(result: WebResult) -> Table:
+    seeded = ", ".join(f"{title} {seconds:.1f} s" for title, seconds in result.seeders)
+    made = Table(
+        "page",
+        "path",
+        "bytes",
+        "SQL statements",
+        "median",
+        "p95",
+        "max",
+        f"p95 < {result.target_s * 1000:.0f} ms",
+        title=f"bench web — {result.backend}",
+        caption=(
+            f"{result.machine}; {result.database}; the demo: {result.enterprises} enterprises, "
+            f"{result.projects} projects, seeded in {result.seed_s:.1f} s ({seeded}); signed in as the demo "
+            f"officer, in process through create_app + TestClient; {result.repeat} rounds after {result.warmup} "
+            "warm-ups; load average before: " + ("–" if result.load_before is None else f"{result.load_before:.2f}")
+        ),
+        caption_justify="left",
+        title_justify="left",
+    )
+    for timing in result.timings:
+        statements = str(timing.statements)
+        if timing.statements_min != timing.statements_max:
+            statements += f" ({timing.statements_min}–{timing.statements_max})"
+        made.add_row(
+            timing.label,
+            timing.path,
+            f"{timing.bytes:,}",
+            statements,
+            _ms(timing.median_s),
+            _ms(timing.p95_s),
+            _ms(timing.max_s),
+            _check(timing.p95_s < result.target_s if timing.path == result.target_path else None),
+        )
+    return made
+
+
+@bench_app.command("web")
+def web(
+    sqlite: Annotated[bool, typer.Option("--sqlite", help="Measure on a SQLite file instead of PostgreSQL.")] = False,
+    repeat: Annotated[
+        int, typer.Option(help="Timed rounds; each fetches every page once (after 2 warm-ups).", min=1)
+    ] = 30,
+    database_url: DatabaseUrlOption = None,
+    wait_for_quiet: QuietOption = 0.0,
+    as_json: JsonOption = False,
+) -> None:
+    """The programme officer's cockpit and key pages on the demo data, through the real app: median, p95, max and
+    SQL statements per request; the target is the cockpit page under 300 ms."""
+    _quiet_logs()
+    tables, lines = _consoles(as_json)
+    options = WebOptions(sqlite=sqlite, repeat=repeat, database_url=database_url)
+    _wait_for_quiet(tables, wait_for_quiet)
+    try:
+        with _progress(tables, f"demo data and pages → {options.backend}") as progress:
+            result = run_web(options, progress)
+    except BenchError as error:
+        raise _fail(tables, error) from error
+    tables.print(web_table(result))
+    for note in result.notes:
+        tables.print(Text(f"note: {note}", style="yellow"))
+    if as_json:
+        lines.print(report.json_line("web", result), markup=False)
