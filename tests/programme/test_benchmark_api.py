@@ -13,6 +13,7 @@ from tests.conftest import World, bearer
 from tests.programme.tenant_cases_acceptance import project, registered_enterprise, verified_enterprise
 from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.roles import Role
+from zhizao.bench.web import StatementCounter
 from zhizao.programme.kinds import Industry, ProjectStage
 from zhizao.programme.models import FactoryProject, ProjectEvent
 from zhizao.programme.models_acceptance import BenchmarkDecision
@@ -143,3 +144,19 @@ def test_a_decision_needs_a_rationale_and_an_eligible_recognised_project(client:
     with world.database.session() as session:
         assert session.scalar(select(func.count()).select_from(BenchmarkDecision)) == 0
         assert session.get(FactoryProject, unverified).stage == RECOGNISED  # type: ignore[union-attr]
+
+
+def test_the_ranking_reads_every_factory_in_a_few_queries(client: TestClient, world: World) -> None:
+    """No query per ranked factory: the statements stay the same from one recognised factory to three."""
+    office = bearer(client, world.user(Role.OFFICER))
+
+    def statements() -> int:
+        with StatementCounter(world.database) as counter:
+            _ok(client.get(API, headers=office))
+        return counter.count
+
+    _recognised(world, Industry.AUTOMOTIVE)
+    one = statements()
+    _recognised(world, Industry.AUTOMOTIVE, labour_hours=960)
+    _recognised(world, Industry.ELECTRONICS, level=4)
+    assert statements() == one

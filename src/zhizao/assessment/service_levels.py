@@ -7,6 +7,7 @@ diagnosis is evidence for. A level exists only for a closed diagnosis, whose res
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,17 +63,26 @@ def diagnosis_level(session: Session, assessment_id: int) -> DiagnosisLevel | No
     return _level_of(row, session.get(AssessmentResult, row.id))
 
 
-def latest_closed_diagnosis(session: Session, enterprise_id: int) -> DiagnosisLevel | None:
-    """The enterprise's most recently closed diagnosis with its level, or None when it has none."""
-    found = session.execute(
+def latest_closed_diagnoses(session: Session, enterprise_ids: Iterable[int]) -> dict[int, DiagnosisLevel]:
+    """Each enterprise's most recently closed diagnosis with its level, in one query; enterprises without one
+    are left out."""
+    wanted = set(enterprise_ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
         select(Assessment, AssessmentResult)
         .join(AssessmentResult, AssessmentResult.assessment_id == Assessment.id)
         .where(
-            Assessment.enterprise_id == enterprise_id,
+            Assessment.enterprise_id.in_(wanted),
             Assessment.kind == AssessmentKind.DIAGNOSIS,
             Assessment.status == AssessmentStatus.CLOSED,
         )
-        .order_by(AssessmentResult.computed_at.desc(), Assessment.id.desc())
-        .limit(1)
-    ).first()
-    return None if found is None else _level_of(*found)
+        .order_by(AssessmentResult.computed_at, Assessment.id)
+    ).all()
+    # Ascending, so the latest of each enterprise is the one kept.
+    return {row.enterprise_id: _level_of(row, stored) for row, stored in rows}
+
+
+def latest_closed_diagnosis(session: Session, enterprise_id: int) -> DiagnosisLevel | None:
+    """The enterprise's most recently closed diagnosis with its level, or None when it has none."""
+    return latest_closed_diagnoses(session, [enterprise_id]).get(enterprise_id)

@@ -13,7 +13,7 @@ Enterprise users verify their own enterprise only; officers and administrators a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -260,6 +260,20 @@ def list_verifications(
 def read_verification(session: Session, actor: Principal, verification_id: int) -> KpiVerification:
     require_role_in(actor, READERS)
     return get_scoped(session, actor, KpiVerification, verification_id, "verification")
+
+
+def read_verifications(
+    session: Session, actor: Principal, verification_ids: Iterable[int]
+) -> dict[int, KpiVerification]:
+    """Several verifications in one query, by id; ids outside the caller's scope (or absent) are left out."""
+    require_role_in(actor, READERS)
+    wanted = set(verification_ids)
+    if not wanted:
+        return {}
+    query = select(KpiVerification).where(
+        KpiVerification.id.in_(wanted), *tenant_clauses(actor, KpiVerification.enterprise_id)
+    )
+    return {row.id: row for row in session.scalars(query)}
 
 
 def verification_of(row: KpiVerification) -> Verification:

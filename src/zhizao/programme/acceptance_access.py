@@ -73,11 +73,19 @@ def acceptance_rules(session: Session, project: FactoryProject) -> AcceptanceRul
     return service_editions.edition_rules(service_editions.get_edition(session, project.edition_id)).acceptance
 
 
+def current_levels(session: Session, projects: Sequence[FactoryProject]) -> dict[int, int | None]:
+    """Per project, its enterprise's current maturity level: that of the latest closed diagnosis (assessment's
+    service, one query for all), else the level recorded on the project at diagnosis."""
+    latest = service_levels.latest_closed_diagnoses(session, {project.enterprise_id for project in projects})
+    levels: dict[int, int | None] = {}
+    for project in projects:
+        found = latest.get(project.enterprise_id)
+        levels[project.id] = found.level if found is not None and found.level is not None else project.maturity_level
+    return levels
+
+
 def current_level(session: Session, project: FactoryProject) -> int | None:
-    """The enterprise's current maturity level: that of its latest closed diagnosis (assessment's service), else
-    the level recorded on the project at diagnosis."""
-    latest = service_levels.latest_closed_diagnosis(session, project.enterprise_id)
-    return latest.level if latest is not None and latest.level is not None else project.maturity_level
+    return current_levels(session, [project])[project.id]
 
 
 # --- reading -----------------------------------------------------------------------------------------------

@@ -22,13 +22,14 @@ from zhizao.errors import Conflict, FieldProblem, InputError, NotFound
 from zhizao.production import programme_service
 from zhizao.production.programme import Kpi
 from zhizao.programme import benchmark, project_access, service_editions, service_projects
-from zhizao.programme.acceptance_access import current_level, passed_acceptance
+from zhizao.programme.acceptance import Decision
+from zhizao.programme.acceptance_access import current_levels
 from zhizao.programme.benchmark import Candidate, Ranked
 from zhizao.programme.editions import BenchmarkRules, EditionTargets
 from zhizao.programme.kinds import Industry, ProjectStage
 from zhizao.programme.lifecycle import Action
 from zhizao.programme.models import Edition, FactoryProject
-from zhizao.programme.models_acceptance import BenchmarkDecision
+from zhizao.programme.models_acceptance import Acceptance, BenchmarkDecision
 from zhizao.programme.schemas_acceptance import (
     BenchmarkDecisionCreate,
     BenchmarkDecisionRead,
@@ -48,35 +49,49 @@ def edition_of(session: Session, edition_id: int | None) -> Edition:
     return service_editions.get_edition(session, edition_id)
 
 
-def _verification_id(session: Session, project: FactoryProject) -> int | None:
-    """The verification the project was accepted on: recorded on the project, else on its passed acceptance."""
-    if project.verification_id is not None:
-        return project.verification_id
-    accepted = passed_acceptance(session, project.id)
-    return None if accepted is None else accepted.verification_id
+def _verification_ids(session: Session, projects: Sequence[FactoryProject]) -> dict[int, int]:
+    """The verification each project was accepted on: recorded on the project, else on its passed acceptance."""
+    found = {p.id: p.verification_id for p in projects if p.verification_id is not None}
+    missing = [p.id for p in projects if p.verification_id is None]
+    if missing:
+        accepted = session.execute(
+            select(Acceptance.project_id, Acceptance.verification_id)
+            .where(Acceptance.project_id.in_(missing), Acceptance.decision == Decision.PASSED)
+            .order_by(Acceptance.id)
+        ).all()
+        # Ascending: the latest passed acceptance of a project is the one kept.
+        found.update({project_id: verification_id for project_id, verification_id in accepted if verification_id})
+    return found
+
+
+def candidates(session: Session, actor: Principal, projects: Sequence[FactoryProject]) -> list[Candidate]:
+    """Projects with their verified results (production) and current maturity levels (assessment), read for all
+    of them at once: a handful of queries however many factories are ranked."""
+    verification_ids = _verification_ids(session, projects)
+    verifications = programme_service.read_verifications(session, actor, verification_ids.values())
+    levels = current_levels(session, projects)
+    found = []
+    for project in projects:
+        row = verifications.get(verification_ids.get(project.id, 0))
+        result = programme_service.verification_of(row) if row is not None else None
+        found.append(
+            Candidate(
+                project_id=project.id,
+                stage=project.stage,
+                maturity_level=levels[project.id],
+                productivity_verdict=row.productivity_verdict if row is not None else None,
+                cost_verdict=row.cost_verdict if row is not None else None,
+                productivity_change=result.kpi(Kpi.PRODUCTIVITY).change if result is not None else None,
+                cost_change=result.kpi(Kpi.OPERATING_COST).change if result is not None else None,
+                recognised_on=project.recognised_on,
+            )
+        )
+    return found
 
 
 def candidate(session: Session, actor: Principal, project: FactoryProject) -> Candidate:
-    """A project with its verified results (production) and current maturity level (assessment)."""
-    verification_id = _verification_id(session, project)
-    productivity = cost = None
-    productivity_change = cost_change = None
-    if verification_id is not None:
-        row = programme_service.read_verification(session, actor, verification_id)
-        result = programme_service.verification_of(row)
-        productivity, cost = row.productivity_verdict, row.cost_verdict
-        productivity_change = result.kpi(Kpi.PRODUCTIVITY).change
-        cost_change = result.kpi(Kpi.OPERATING_COST).change
-    return Candidate(
-        project_id=project.id,
-        stage=project.stage,
-        maturity_level=current_level(session, project),
-        productivity_verdict=productivity,
-        cost_verdict=cost,
-        productivity_change=productivity_change,
-        cost_change=cost_change,
-        recognised_on=project.recognised_on,
-    )
+    """One project as the ranking sees it."""
+    return candidates(session, actor, [project])[0]
 
 
 def _projects(session: Session, edition_id: int, industry: Industry | None) -> Sequence[FactoryProject]:
@@ -127,10 +142,11 @@ def ranking(
     by_id = {project.id: project for project in projects}
     industries = [industry] if industry is not None else list(Industry)
     rankings = []
+    everyone = candidates(session, actor, projects)
     for each in industries:
-        candidates = [candidate(session, actor, p) for p in projects if p.industry == each]
+        of_industry = [found for found, project in zip(everyone, projects, strict=True) if project.industry == each]
         quota = targets.benchmark_quotas.get(each, 0)
-        designated = benchmark.designated_count(candidates)
+        designated = benchmark.designated_count(of_industry)
         rankings.append(
             IndustryRanking(
                 industry=each,
@@ -139,7 +155,7 @@ def ranking(
                 left=benchmark.quota_left(quota, designated),
                 entries=[
                     _entry(ranked, by_id[ranked.candidate.project_id], names)
-                    for ranked in benchmark.rank(candidates, rules)
+                    for ranked in benchmark.rank(of_industry, rules)
                 ],
             )
         )
