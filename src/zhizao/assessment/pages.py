@@ -374,7 +374,8 @@ async def save_questionnaire(
         if requirement.applies_to.covers(row.enterprise_type)
     ]
     session.rollback()  # the service opens its own transaction
-    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    async with request.form() as posted:  # closed here: FastAPI closes only the forms it parses itself
+        form = {key: value for key, value in posted.items() if isinstance(value, str)}
     saved, problems = attempt(
         lambda: service_ratings.save_ratings(session, principal, assessment_id, ratings_from_form(items, form))
     )

@@ -22,12 +22,15 @@ from zhizao.production.shift_report_pdf import render_pdf
 from zhizao.production.shift_report_text import ReportLanguage
 from zhizao.production.shift_report_xlsx import render_xlsx
 from zhizao.settings import Settings
+from zhizao.ui.forms import FIRST_FORM_DAY, LAST_FORM_DAY
 from zhizao.ui.spreadsheet import XLSX_MEDIA_TYPE
 
 router = APIRouter(include_in_schema=False)
 
 PDF_MEDIA_TYPE = "application/pdf"
-ReportDay = Annotated[date, Query(alias="date", description="the local production day")]
+ReportDay = Annotated[
+    date, Query(alias="date", ge=FIRST_FORM_DAY, le=LAST_FORM_DAY, description="the local production day")
+]
 ShiftQuery = Annotated[str | None, Query(max_length=64, description="a shift name; the whole day when absent"), NoNul]
 
 

@@ -38,7 +38,7 @@ from zhizao.telemetry.kinds import NodeLevel
 from zhizao.telemetry.machinery import MachineryItemState
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.telemetry.timeutil import from_us
-from zhizao.ui.forms import attempt, optional_int
+from zhizao.ui.forms import FIRST_FORM_DAY, LAST_FORM_DAY, attempt, form_day, optional_int
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -62,7 +62,10 @@ CATEGORY_LABELS = {
 }
 
 ShiftQuery = Annotated[str | None, Query(max_length=64), NoNul]
-DayQuery = Annotated[date | None, Query(alias="date", description="local production day; today when absent")]
+DayQuery = Annotated[
+    date | None,
+    Query(alias="date", ge=FIRST_FORM_DAY, le=LAST_FORM_DAY, description="local production day; today when absent"),
+]
 FormText = Annotated[str, Form(max_length=64), NoNul]
 
 
@@ -199,13 +202,6 @@ def stops_page(
         return render(request, "production/stops.html", context)
 
 
-def _form_day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError.for_field("form.date", f"not a date (YYYY-MM-DD): {value!r}") from exc
-
-
 @router.post("/production/stops/{stop_id}/reason")
 def classify_stop_page(
     request: Request,
@@ -221,7 +217,7 @@ def classify_stop_page(
 ) -> Response:
     """Classify one stop from the page; answers HTMX with the row and the unclassified total, a plain form post
     with the whole page."""
-    period = Period(_form_day(day), check_shift_name(shift))
+    period = Period(form_day(day, "form.date"), check_shift_name(shift))
     data = {"reason_id": optional_int(reason_id)}
     _, problems = attempt(
         lambda: stops.classify_stop(session, principal, stop_id, StopClassification.model_validate(data))

@@ -5,7 +5,7 @@ what the user got wrong (422, nothing stored).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, Request
@@ -22,24 +22,28 @@ T = TypeVar("T")
 View = Callable[[list[FieldProblem]], Response]
 
 
-async def posted_form(request: Request) -> FormData:
-    return await request.form()
+# Each reader closes the form it read: FastAPI closes only the forms it parses itself, and an uploaded file part
+# would otherwise stay in a temporary file until garbage collection.
+async def posted_form(request: Request) -> AsyncIterator[FormData]:
+    async with request.form() as form:
+        yield form
 
 
 async def posted_strings(request: Request) -> dict[str, str]:
     """The form's text fields as sent (files left out)."""
-    return {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    async with request.form() as form:
+        return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 async def filled_fields(request: Request) -> dict[str, str]:
     """The form's filled-in text fields, stripped, for a schema to read: blank ones are left out (so the schema's
     defaults apply), and so is the CSRF token (the middleware has checked it)."""
-    form = await request.form()
-    return {
-        key: value.strip()
-        for key, value in form.items()
-        if isinstance(value, str) and value.strip() and key != CSRF_FORM_FIELD
-    }
+    async with request.form() as form:
+        return {
+            key: value.strip()
+            for key, value in form.items()
+            if isinstance(value, str) and value.strip() and key != CSRF_FORM_FIELD
+        }
 
 
 PostedForm = Annotated[FormData, Depends(posted_form)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import TypeVar
 
 from pydantic import ValidationError
@@ -36,3 +37,20 @@ def optional_int(value: str | None) -> int | None:
     if not (text.isascii() and text.isdigit()) or int(text) > LARGEST_FORM_INT:
         return -1
     return int(text)
+
+
+# The days a page asks about (a production day, a report's day): the programme's years, far from the calendar's
+# ends, where a day or two either side in any time zone is still a date (``date.max`` + 1 day is an OverflowError).
+FIRST_FORM_DAY = date(2000, 1, 1)
+LAST_FORM_DAY = date(2100, 12, 31)
+
+
+def form_day(value: str, field: str) -> date:
+    """A day typed into a form (YYYY-MM-DD), within ``FIRST_FORM_DAY`` … ``LAST_FORM_DAY``; else ``InputError``."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InputError.for_field(field, f"not a date (YYYY-MM-DD): {value!r}") from exc
+    if not FIRST_FORM_DAY <= day <= LAST_FORM_DAY:
+        raise InputError.for_field(field, f"a day from {FIRST_FORM_DAY} to {LAST_FORM_DAY}")
+    return day
