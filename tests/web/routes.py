@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from fastapi import FastAPI
@@ -69,8 +70,12 @@ def operations(app: FastAPI) -> Iterator[Operation]:
             yield Operation(method, route.path, _role_requirement(route.dependant), route.body_field is not None)
 
 
+@cache
 def collection_app() -> FastAPI:
-    """An app to read routes from at collection time; it never touches its (in-memory) database."""
+    """An app to read routes from at collection time; it never touches its (in-memory) database.
+
+    One for the whole run: building its OpenAPI schema takes seconds, and the app keeps it once built.
+    """
     return create_app(load_settings(database_url="sqlite://", secret_key="collection-only-secret-0123456789abc"))
 
 

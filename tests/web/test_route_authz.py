@@ -2,17 +2,27 @@
 
 A route added by any later context is walked too. A route with a path parameter that a tenant-confined role can
 reach must register how to make a resource of another tenant in ``TENANT_CASES``, or this suite fails.
+
+The anonymous and wrong-role walks (and the check of the public routes) run on SQLite only, against one app per
+module with one signed-in user per role: authentication and the role check are shared dependencies that refuse
+the call before the route's own code runs, so neither the backend nor a fresh database per route changes what
+they prove (and a refused call writes nothing for the next route to see). The tenant walk runs on both backends,
+each route on a fresh database: tenant scoping is done in SQL by the services.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.assessment import tenant_cases as assessment_cases
-from tests.conftest import Account, World, bearer
+from tests.conftest import TEST_SECRET, Account, World, bearer
 from tests.production.builders import build_production
 from tests.production.programme_builders import BASELINE, EVALUATION, build_factory
 from tests.programme import (
@@ -26,7 +36,10 @@ from tests.programme import (
 from tests.telemetry.builders import build_plant
 from tests.web.routes import OPERATIONS, Operation
 from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
+from zhizao.db.engine import create_database
 from zhizao.production import programme_service
+from zhizao.settings import load_settings
+from zhizao.web.app import create_app
 from zhizao.web.pages import PUBLIC_PATHS
 
 TenantCase = Callable[[World, TestClient], tuple[Account, dict[str, object]]]
@@ -169,8 +182,31 @@ TENANT_REACHABLE = [
 ]
 
 
-def _call(client: TestClient, op: Operation, headers: dict[str, str] | None = None, **params: object) -> object:
-    return client.request(op.method, op.url(**params), headers=headers, json={} if op.has_body else None)
+@dataclass(frozen=True)
+class Gate:
+    """The app the anonymous and wrong-role walks knock on, with a bearer token of one user of each role."""
+
+    client: TestClient
+    headers: dict[Role, dict[str, str]]
+
+    def call(self, op: Operation, role: Role | None = None) -> httpx2.Response:
+        self.client.cookies.clear()  # each call on its own credentials only
+        headers = self.headers[role] if role is not None else None
+        return self.client.request(op.method, op.url(), headers=headers, json={} if op.has_body else None)
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Gate]:
+    directory = tmp_path_factory.mktemp("route-walk")
+    shutil.copyfile(sqlite_template, directory / "zhizao.db")
+    settings = load_settings(data_dir=directory, secret_key=TEST_SECRET, login_max_failures=3)
+    database = create_database(settings)
+    try:
+        with TestClient(create_app(settings, database), base_url="https://testserver") as client:
+            world = World(database)
+            yield Gate(client, {role: bearer(client, world.user(role)) for role in Role})
+    finally:
+        database.dispose()
 
 
 def test_the_walk_covers_the_api() -> None:
@@ -178,20 +214,26 @@ def test_the_walk_covers_the_api() -> None:
     assert {op.path for op in OPERATIONS} >= {"/api/users", "/api/organisations", "/api/me"}
 
 
+def test_each_role_of_the_gate_is_signed_in(gate: Gate) -> None:
+    """The wrong-role walk's tokens are good ones: a 403 there is the role check, not a failed sign-in."""
+    for role, headers in gate.headers.items():
+        response = gate.client.get("/api/me", headers=headers)
+        assert response.status_code == 200, f"{role}: {response.text}"
+        assert response.json()["role"] == role.value
+
+
 @pytest.mark.parametrize("op", PROTECTED, ids=lambda op: op.id)
-def test_anonymous_gets_401(client: TestClient, op: Operation) -> None:
-    response = client.request(op.method, op.url(), json={} if op.has_body else None)
+def test_anonymous_gets_401(gate: Gate, op: Operation) -> None:
+    response = gate.call(op)
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
 @pytest.mark.parametrize("op", ROLE_LIMITED, ids=lambda op: op.id)
-def test_wrong_role_gets_403(client: TestClient, world: World, op: Operation) -> None:
+def test_wrong_role_gets_403(gate: Gate, op: Operation) -> None:
     assert op.allowed_roles is not None
     for role in sorted(set(Role) - op.allowed_roles):
-        response = client.request(
-            op.method, op.url(), headers=bearer(client, world.user(role)), json={} if op.has_body else None
-        )
+        response = gate.call(op, role)
         assert response.status_code == 403, f"{role}: {response.text}"
         assert response.json()["error"]["code"] == "forbidden"
 
@@ -223,7 +265,8 @@ def test_another_tenants_id_gets_404(client: TestClient, world: World, op: Opera
         ("POST", "/api/auth/token"),
     ],
 )
-def test_public_routes_answer_anonymous_callers(client: TestClient, method: str, path: str) -> None:
-    response = client.request(method, path, follow_redirects=False)
+def test_public_routes_answer_anonymous_callers(gate: Gate, method: str, path: str) -> None:
+    gate.client.cookies.clear()
+    response = gate.client.request(method, path, follow_redirects=False)
     assert response.status_code != 401
     assert not response.headers.get("location", "").startswith("/login?")
