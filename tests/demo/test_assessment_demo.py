@@ -3,8 +3,6 @@ demo expert leading some of them, and a report that renders."""
 
 from __future__ import annotations
 
-import time
-
 import pypdfium2 as pdfium
 from sqlalchemy import func, select
 
@@ -23,10 +21,8 @@ from zhizao.simulator import seed as factory_demo
 def test_demo_diagnoses_reach_their_levels(database: Database, settings: Settings) -> None:
     accounts_demo.seed(database, settings)
     factory_demo.seed(database, settings)
-    started = time.perf_counter()
+    # Its speed is measured by `zhizao bench web` (seeding time per seeder), not asserted on a shared machine.
     report = assessment_demo.seed(database, settings)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30, f"the assessment demo took {elapsed:.1f} s"
 
     targets = {target.name: target for target in assessment_demo.DEMO_TARGETS}
     assert len(targets) >= 6 and len({target.industry for target in targets.values()}) >= 5

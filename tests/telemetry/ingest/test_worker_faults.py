@@ -129,9 +129,11 @@ async def test_dropped_database_connections_lose_nothing(
     worker = IngestWorker(
         store=worker_store, database=worker_db, mqtt_url=mosquitto.url, client_id="db-faults", config=config
     )
+    # Only this run's database: other runs (other xdist workers, other checkouts) may share the server.
     kill = text(
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = :name"
-    ).bindparams(name="zhizao-ingest-under-test")
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE application_name = :name AND datname = :database"
+    ).bindparams(name="zhizao-ingest-under-test", database=name)
     terminated = 0
     try:
         worker.start()
