@@ -121,7 +121,8 @@ class AdminSession:
 
 
 # A parametrized fixture still (of one), so that each test's id names its operation: Schemathesis builds the
-# id from the parametrization, and without one every test of an operation would be just `test_api_as_admin`.
+# id from the parametrization, and without one every test would be just `test_api_as_admin` (and xdist, which
+# tells tests apart by their ids, would run one of them).
 @pytest.fixture(params=["sqlite"])
 def backend(request: pytest.FixtureRequest) -> str:
     """SQLite only, in place of the shared fixture's two backends (see the module's docstring)."""
