@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
-from typing import Annotated
+from functools import partial
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -21,6 +22,8 @@ from zhizao.bench.ingest import IngestOptions, IngestResult, run_ingest
 from zhizao.bench.oee import OeeBenchOptions, OeeBenchResult, run_oee
 from zhizao.bench.query import TARGET_S, QueryOptions, QueryResult, run_query
 from zhizao.bench.web import WebOptions, WebResult, run_web
+
+R = TypeVar("R")
 
 bench_app = typer.Typer(
     help="Benchmarks: measured figures and the ceilings they are compared with, side by side in one run.",
@@ -103,6 +106,32 @@ def _wait_for_quiet(console: Console, seconds: float) -> None:
         console.print(f"waiting for a quiet machine: load average {load:.2f}", style="dim")
         time.sleep(min(15.0, max(0.0, deadline - time.monotonic())))
         load = infra.load_average()
+
+
+def _report(
+    consoles: tuple[Console, Console],
+    kind: str,
+    label: str,
+    wait_for_quiet: float,
+    run: Callable[[Callable[[int, int], None]], R],
+    table: Callable[[R], Table],
+    as_json: bool,
+    notes: Callable[[R], Sequence[str]] = lambda _result: (),
+) -> None:
+    """What every measuring command does: wait for a quiet machine, run with a progress bar, print the table and
+    its notes (or the error, exit 1), and the JSON line when asked."""
+    tables, lines = consoles
+    _wait_for_quiet(tables, wait_for_quiet)
+    try:
+        with _progress(tables, label) as progress:
+            result = run(progress)
+    except BenchError as error:
+        raise _fail(tables, error) from error
+    tables.print(table(result))
+    for note in notes(result):
+        tables.print(Text(f"note: {note}", style="yellow"))
+    if as_json:
+        lines.print(report.json_line(kind, result), markup=False)
 
 
 def _check(ok: bool | None) -> Text:
@@ -239,15 +268,10 @@ def ingest(
             database_url=database_url,
             ceiling=ceiling,
         )
-        _wait_for_quiet(tables, wait_for_quiet)
-        try:
-            with _progress(tables, f"ingest → {name}") as progress:
-                result = run_ingest(options, progress)
-        except BenchError as error:
-            raise _fail(tables, error) from error
-        tables.print(ingest_table(result))
-        if as_json:
-            lines.print(report.json_line("ingest", result), markup=False)
+        _report(
+            (tables, lines), "ingest", f"ingest → {name}", wait_for_quiet,
+            partial(run_ingest, options), ingest_table, as_json,
+        )  # fmt: skip
 
 
 # -- query -----------------------------------------------------------------------------------------------------------
@@ -321,17 +345,10 @@ def query(
             http=http,
             database_url=database_url,
         )
-        _wait_for_quiet(tables, wait_for_quiet)
-        try:
-            with _progress(tables, f"filling {name}") as progress:
-                result = run_query(options, progress)
-        except BenchError as error:
-            raise _fail(tables, error) from error
-        tables.print(query_table(result))
-        for note in result.notes:
-            tables.print(Text(f"note: {note}", style="yellow"))
-        if as_json:
-            lines.print(report.json_line("query", result), markup=False)
+        _report(
+            (tables, lines), "query", f"filling {name}", wait_for_quiet,
+            partial(run_query, options), query_table, as_json, lambda result: result.notes,
+        )  # fmt: skip
 
 
 # -- oee -------------------------------------------------------------------------------------------------------------
@@ -446,14 +463,7 @@ def web(
     _quiet_logs()
     tables, lines = _consoles(as_json)
     options = WebOptions(sqlite=sqlite, repeat=repeat, database_url=database_url)
-    _wait_for_quiet(tables, wait_for_quiet)
-    try:
-        with _progress(tables, f"demo data and pages → {options.backend}") as progress:
-            result = run_web(options, progress)
-    except BenchError as error:
-        raise _fail(tables, error) from error
-    tables.print(web_table(result))
-    for note in result.notes:
-        tables.print(Text(f"note: {note}", style="yellow"))
-    if as_json:
-        lines.print(report.json_line("web", result), markup=False)
+    _report(
+        (tables, lines), "web", f"demo data and pages → {options.backend}", wait_for_quiet,
+        partial(run_web, options), web_table, as_json, lambda result: result.notes,
+    )  # fmt: skip
