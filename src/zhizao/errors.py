@@ -8,7 +8,9 @@ ZhizaoError
 │   └── LoginThrottled         too many failed logins; retry later         → 429
 ├── PermissionDenied           known caller, wrong role                    → 403
 ├── NotFound                   absent, or belongs to another tenant        → 404
-└── Conflict                   violates a uniqueness or state rule         → 409
+├── Conflict                   violates a uniqueness or state rule         → 409
+├── RateLimited                too many of one action in a window; retry   → 429
+└── Unavailable                equipment or a server we reach did not answer → 502
 """
 
 from __future__ import annotations
@@ -73,6 +75,21 @@ class NotFound(ZhizaoError):
 
 class Conflict(ZhizaoError):
     code = "conflict"
+
+
+class RateLimited(ZhizaoError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class Unavailable(ZhizaoError):
+    """A device, an OPC UA or Modbus server, a broker the platform talks to on the caller's behalf did not answer
+    or refused: not the caller's mistake and not ours; the message says which and why."""
+
+    code = "unavailable"
 
 
 def plain_message(pydantic_message: str) -> str:

@@ -22,6 +22,8 @@ from zhizao.errors import (
     MalformedInput,
     NotFound,
     PermissionDenied,
+    RateLimited,
+    Unavailable,
     ZhizaoError,
     plain_message,
 )
@@ -38,6 +40,8 @@ STATUS_OF: list[tuple[type[ZhizaoError], int]] = [
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (RateLimited, 429),
+    (Unavailable, 502),
     (ConfigurationError, 500),
 ]
 
@@ -52,6 +56,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "invalid_input",
     429: "too_many_requests",
+    502: "unavailable",
 }
 
 JSON_PREFIXES = ("/api/", "/healthz", "/metrics", "/openapi.json")
@@ -109,12 +114,14 @@ async def handle_zhizao_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ZhizaoError)
     status = next(code for cls, code in STATUS_OF if isinstance(exc, cls)) if _known(exc) else 400
     headers: dict[str, str] = {}
-    if isinstance(exc, LoginThrottled):
+    if isinstance(exc, (LoginThrottled, RateLimited)):
         headers["Retry-After"] = str(exc.retry_after_seconds)
     elif isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"
-    if status >= 500:
+    if isinstance(exc, ConfigurationError):
         logger.error("configuration error serving %s: %s", request.url.path, exc.message)
+    elif isinstance(exc, Unavailable):
+        logger.warning("upstream unavailable serving %s: %s", request.url.path, exc.message)
     return _respond(request, status, exc.code, exc.message, exc.fields, headers or None)
 
 

@@ -6,6 +6,10 @@ retried with backoff, the same batch, until it succeeds (the database may be res
 refuses for its data is split by message, and a message that still cannot be stored becomes a dead letter.
 The inbox and the hand-off between the threads are bounded: when they are full, ``submit`` waits, which stops the
 MQTT network thread reading from its socket. Nothing is acknowledged that is not committed.
+
+Polling connectors (OPC UA, Modbus) submit messages they decoded themselves (``InboundMessage.decoded``); they go
+through the same resolution, batching, commit and acknowledgement. After each commit the ``observers`` are called
+with what was stored (the alarm evaluator is one): in the writer thread, so they see batches in commit order.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from zhizao.telemetry.ingest.assemble import Assembled, Assembler, dedupe
 from zhizao.telemetry.ingest.decoding import DecodedMessage, Decoder, OutboundMessage, Rejection
@@ -24,6 +29,7 @@ from zhizao.telemetry.ingest.errors import is_data_error, is_missing_partition
 from zhizao.telemetry.ingest.inbox import Closed, Inbox
 from zhizao.telemetry.ingest.metrics import IngestMetrics, IngestStatus
 from zhizao.telemetry.ingest.validation import clean_text, dead_letters
+from zhizao.telemetry.kinds import Protocol as SourceProtocol
 from zhizao.telemetry.kinds import RejectReason
 from zhizao.telemetry.registry import Registry
 from zhizao.telemetry.store.base import Batch, DeadLetterRow, Point, TelemetryStore, TextPoint
@@ -33,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 UNMATCHED_SOURCE = "mqtt"  # dead letters of topics no decoder claims
 _MESSAGE_OVERHEAD = 200  # bytes counted per queued message beyond topic and payload
+_READING_SIZE = 120  # bytes counted per reading of a pre-decoded message
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +48,21 @@ class InboundMessage:
     payload: bytes
     received_at_us: int
     ack: Callable[[], None]  # acknowledges the message to the broker; called only after its commit
+    # Set by polling connectors: the readings are already decoded, by the protocol named in ``source``.
+    decoded: DecodedMessage | None = None
+    source: SourceProtocol | None = None
 
     @property
     def size(self) -> int:
-        return len(self.payload) + len(self.topic) + _MESSAGE_OVERHEAD
+        readings = len(self.decoded.readings) * _READING_SIZE if self.decoded is not None else 0
+        return len(self.payload) + len(self.topic) + _MESSAGE_OVERHEAD + readings
+
+
+class CommitObserver(Protocol):
+    """Told what each batch stored, after its commit and before its messages are acknowledged. It must not
+    raise for the pipeline's sake (an exception is logged and counted, the batch stays committed)."""
+
+    def committed(self, points: Sequence[Point], texts: Sequence[TextPoint]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +120,7 @@ class IngestPipeline:
         config: PipelineConfig | None = None,
         *,
         publish: Callable[[OutboundMessage], None] | None = None,
+        observers: Sequence[CommitObserver] = (),
     ) -> None:
         self.store = store
         self.registry = registry
@@ -109,6 +128,7 @@ class IngestPipeline:
         self.metrics = metrics
         self.config = config or PipelineConfig()
         self._publish = publish
+        self.observers = list(observers)
         self._assembler = Assembler(registry)
         self._inbox: Inbox[InboundMessage] = Inbox(self.config.queue_messages, self.config.queue_bytes)
         self._handoff: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
@@ -128,7 +148,7 @@ class IngestPipeline:
     def submit(self, message: InboundMessage) -> bool:
         """Queue ``message``, waiting while the queue is full. False once the pipeline is closing: the message
         was not taken and must not be acknowledged."""
-        self.metrics.received(self._source_of(message.topic))
+        self.metrics.received(self._source_of(message))
         accepted = self._inbox.put(message, message.size)
         self.metrics.queue(self._inbox.depth, self._inbox.size_bytes)
         return accepted
@@ -192,8 +212,10 @@ class IngestPipeline:
             except queue.Full:
                 continue
 
-    def _source_of(self, topic: str) -> str:
-        decoder = self._decoder_for(topic)
+    def _source_of(self, message: InboundMessage) -> str:
+        if message.source is not None:
+            return message.source.value
+        decoder = self._decoder_for(message.topic)
         return decoder.source.value if decoder is not None else UNMATCHED_SOURCE
 
     def _decoder_for(self, topic: str) -> Decoder | None:
@@ -205,6 +227,8 @@ class IngestPipeline:
     def _assemble(self, message: InboundMessage) -> _Part | None:
         """The message's share of a batch; retried while the registry's database is unavailable."""
         received_at = from_us(message.received_at_us)
+        if message.decoded is not None and message.source is not None:
+            return self._resolve(message, message.decoded, message.source, received_at)
         decoder = self._decoder_for(message.topic)
         if decoder is None:
             rejection = Rejection(RejectReason.BAD_TOPIC, "no decoder subscribes to this topic")
@@ -228,22 +252,27 @@ class IngestPipeline:
                     self._publish(command)
                 except Exception:
                     logger.exception("could not publish to %s", command.topic)
+        return self._resolve(message, decoded, decoder.source, received_at)
+
+    def _resolve(
+        self, message: InboundMessage, decoded: DecodedMessage, source: SourceProtocol, received_at: datetime
+    ) -> _Part | None:
         delay = self.config.retry_initial_s
         while True:
             try:
                 assembled = self._assembler.assemble(
                     decoded,
-                    source=decoder.source,
+                    source=source,
                     topic=message.topic,
                     payload=message.payload,
                     received_at=received_at,
                 )
-                return _Part(message, decoder.source.value, assembled)
+                return _Part(message, source.value, assembled)
             except Exception as exc:
                 if is_data_error(exc):
                     logger.exception("could not resolve the devices of a message of %s", message.topic)
                     rejection = Rejection(RejectReason.SCHEMA, f"could not resolve devices or signals: {exc!r}")
-                    return _Part(message, decoder.source.value, self._refused(message, decoder.source.value, rejection))
+                    return _Part(message, source.value, self._refused(message, source.value, rejection))
                 logger.warning("registry unavailable (%s); retrying in %.2fs", exc, delay)
                 self.metrics.retry(exc)
                 if self._abandon.wait(delay):
@@ -325,6 +354,7 @@ class IngestPipeline:
             if part.assembled.newest_ts_us is not None:
                 self.metrics.lag.observe(max(0.0, (commit_us - part.assembled.newest_ts_us) / 1e6))
             device_ids |= part.assembled.device_ids
+        self._notify(points, texts)
         for part in parts:
             part.message.ack()
         if device_ids:
@@ -332,6 +362,16 @@ class IngestPipeline:
                 self.registry.touch(device_ids, datetime.now(UTC))
             except Exception as exc:  # last-seen is advisory; the samples are committed
                 logger.warning("could not update last_seen_at: %s", exc)
+                self.metrics.error(exc)
+
+    def _notify(self, points: Sequence[Point], texts: Sequence[TextPoint]) -> None:
+        if not points and not texts:
+            return
+        for observer in self.observers:
+            try:
+                observer.committed(points, texts)
+            except Exception as exc:  # an observer's failure must not hold back the acknowledgement
+                logger.exception("commit observer %r failed", observer)
                 self.metrics.error(exc)
 
     def _commit_refused(self, part: _Part, error: BaseException) -> None:

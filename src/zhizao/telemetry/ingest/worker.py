@@ -23,7 +23,7 @@ from zhizao.settings import Settings
 from zhizao.telemetry.ingest.decoding import Decoder, OutboundMessage, SessionAware
 from zhizao.telemetry.ingest.metrics import IngestMetrics, IngestStatus
 from zhizao.telemetry.ingest.mqtt_source import MqttEndpoint, MqttSource, MqttVersion, subscription_for
-from zhizao.telemetry.ingest.pipeline import IngestPipeline, PipelineConfig
+from zhizao.telemetry.ingest.pipeline import CommitObserver, IngestPipeline, PipelineConfig
 from zhizao.telemetry.registry import Registry
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.telemetry.store.factory import open_store
@@ -49,12 +49,15 @@ class IngestWorker:
         receive_maximum: int | None = None,
         reconnect_max_s: int = 30,
         mqtt_version: MqttVersion = MqttVersion.V5,
+        observers: Sequence[CommitObserver] = (),
     ) -> None:
         self.config = config or PipelineConfig()
         self.metrics = IngestMetrics(metrics_registry if metrics_registry is not None else CollectorRegistry())
         self.registry = Registry(database)
         decoders = list(decoders) if decoders is not None else [MqttJsonDecoder()]
-        self.pipeline = IngestPipeline(store, self.registry, decoders, self.metrics, self.config, publish=self._publish)
+        self.pipeline = IngestPipeline(
+            store, self.registry, decoders, self.metrics, self.config, publish=self._publish, observers=observers
+        )
         # A Sparkplug primary host announces itself: STATE will and birth (at most one session-aware decoder).
         self._session_aware = [d for d in decoders if isinstance(d, SessionAware)]
         will, birth = (None, None)
@@ -115,14 +118,16 @@ async def run_worker(
     decoders: Sequence[Decoder] | None = None,
     drain_timeout_s: float = 30.0,
     on_started: Callable[[IngestWorker], None] | None = None,
+    observers: Callable[[Database], Sequence[CommitObserver]] | None = None,
 ) -> IngestStatus:
     """Run one ingest worker until ``stop`` is set (or the task is cancelled); returns its final status.
 
-    ``shared_group`` None subscribes to the plain filter (one worker); a name subscribes to
-    ``$share/{shared_group}/zhizao/v1/+/+/data`` so that several workers split the messages (decoders that are
-    not ``shareable``, such as Sparkplug's, always subscribe plainly). ``metrics_port``
-    serves the worker's Prometheus metrics over HTTP. ``decoders`` default to MQTT JSON alone; a Sparkplug decoder
-    is added beside it (each subscribes to its own topic filters)."""
+        ``shared_group`` None subscribes to the plain filter (one worker); a name subscribes to
+        ``$share/{shared_group}/zhizao/v1/+/+/data`` so that several workers split the messages (decoders that are
+        not ``shareable``, such as Sparkplug's, always subscribe plainly). ``metrics_port``
+        serves the worker's Prometheus metrics over HTTP. ``decoders`` default to MQTT JSON alone; a Sparkplug decoder
+        is added beside it (each subscribes to its own topic filters). ``observers`` builds, on the worker's database,
+    what is told of each commit (the alarm evaluator)."""
     database = create_database(settings)
     store = open_store(database)
     registry = metrics_registry if metrics_registry is not None else CollectorRegistry()
@@ -137,6 +142,7 @@ async def run_worker(
         session_expiry_s=session_expiry_s,
         mqtt_version=mqtt_version,
         decoders=decoders,
+        observers=observers(database) if observers is not None else (),
     )
     server: Any = None
     try:
