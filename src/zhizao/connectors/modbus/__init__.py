@@ -1,4 +1,5 @@
-"""Modbus TCP: register maps, value codec and read planning. Pure modules, tested against fixtures.
+"""Modbus TCP: register maps, value codec and read planning (pure modules, tested against fixtures), and the
+connector that polls devices with them.
 
 - ``registers`` — the register map a device is read with: points (a signal each) in the four Modbus tables
   (holding registers, input registers, coils, discrete inputs) with their data type, word and byte order,
@@ -11,9 +12,18 @@
   (125 registers, 2000 bits a request) and a response split back into each point's words or bits.
 - ``errors`` — a value that cannot be written, a response that cannot be decoded.
 
-Nothing here does I/O or imports pymodbus: the connector (a pymodbus client polling the plans), the simulator's
-Modbus server and ``zhizao bench modbus`` are built on these modules, and the tests of each protocol detail live
-with them in ``tests/connectors/modbus/``. The user guide is ``docs/modbus.md``.
+The connector runtime, on pymodbus, builds on them:
+
+- ``settings`` — ``ModbusSettings``: host, port, unit id, timeouts, reconnect backoff, the register map and which
+  device and signal each point is stored as; ``parse_modbus_settings`` refuses a bad one field by field.
+- ``client`` — one pymodbus connection: planned reads and point writes, Modbus exception responses
+  (``DeviceException``) told apart from a failed connection (``LinkError``).
+- ``poller`` — the running connector: a drift-free poller per polling group, bad points, reconnecting with backoff.
+- ``driver`` — ``DRIVER``, the ``connectors.base.Driver`` of the platform's connector runtime: run, probe, write.
+
+The package itself imports only the pure modules (no pymodbus): import ``driver`` for the runtime. The simulator's
+Modbus server (``zhizao.simulator.modbus_server``) and ``zhizao bench modbus`` (``zhizao.bench.modbus``) use both.
+The tests of each protocol detail live in ``tests/connectors/modbus/``; the user guide is ``docs/modbus.md``.
 """
 
 from zhizao.connectors.modbus.codec import Value, decode_point, encode_point
