@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
-from enum import StrEnum
 from functools import partial
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from zhizao.bench import infra, report
-from zhizao.bench.infra import BenchError
+from zhizao.bench import cli_connectors, infra, report
+from zhizao.bench.console import (
+    Backend,
+    BackendOption,
+    DatabaseUrlOption,
+    JsonOption,
+    QuietOption,
+    check,
+    consoles,
+    quiet_logs,
+    report_result,
+    wait_until_quiet,
+)
 from zhizao.bench.ingest import IngestOptions, IngestResult, run_ingest
 from zhizao.bench.oee import OeeBenchOptions, OeeBenchResult, run_oee
 from zhizao.bench.query import TARGET_S, QueryOptions, QueryResult, run_query
 from zhizao.bench.web import WebOptions, WebResult, run_web
-
-R = TypeVar("R")
 
 bench_app = typer.Typer(
     help="Benchmarks: measured figures and the ceilings they are compared with, side by side in one run.",
@@ -35,114 +37,6 @@ PG_SUSTAINED_TARGET = 200_000
 PG_LAG_P99_TARGET_S = 1.0
 PG_RATIO_TARGET = 0.40
 SQLITE_RATIO_TARGET = 0.80
-WIDE = 160  # columns of a table that is not printed to a terminal
-
-
-class Backend(StrEnum):
-    POSTGRESQL = "postgresql"
-    SQLITE = "sqlite"
-    BOTH = "both"
-
-    def selected(self) -> list[str]:
-        return ["postgresql", "sqlite"] if self is Backend.BOTH else [self.value]
-
-
-BackendOption = Annotated[Backend, typer.Option(help="Store to measure.")]
-DatabaseUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        help="PostgreSQL server to create the throwaway database on (dropped afterwards). Default: "
-        "ZHIZAO_BENCH_DATABASE_URL, else postgres@127.0.0.1:5432 if it answers, else an embedded server."
-    ),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON line per result on stdout (tables: stderr).")]
-QuietOption = Annotated[
-    float,
-    typer.Option(help="First wait up to this many seconds for the 1-minute load average to fall below 1.", min=0),
-]
-
-
-def _quiet_logs() -> None:
-    """Migrating the throwaway database logs every revision at INFO, the test client every request; the figures are
-    what the reader wants."""
-    for chatty in ("alembic", "uvicorn.error", "httpx", "httpx2"):
-        logging.getLogger(chatty).setLevel(logging.WARNING)
-
-
-def _consoles(as_json: bool) -> tuple[Console, Console]:
-    """(where tables go, where JSON goes). Tables written to a file or a pipe are not squeezed into 80 columns."""
-    stdout = Console(highlight=False, soft_wrap=True)
-    tables = Console(stderr=True, highlight=False) if as_json else Console(highlight=False)
-    if not tables.is_terminal:
-        tables.width = max(tables.width, WIDE)
-    return tables, stdout
-
-
-@contextlib.contextmanager
-def _progress(console: Console, label: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _wait_for_quiet(console: Console, seconds: float) -> None:
-    if seconds <= 0:
-        return
-    deadline = time.monotonic() + seconds
-    load = infra.load_average()
-    while load is not None and load >= 1.0 and time.monotonic() < deadline:
-        console.print(f"waiting for a quiet machine: load average {load:.2f}", style="dim")
-        time.sleep(min(15.0, max(0.0, deadline - time.monotonic())))
-        load = infra.load_average()
-
-
-def _report(
-    consoles: tuple[Console, Console],
-    kind: str,
-    label: str,
-    wait_for_quiet: float,
-    run: Callable[[Callable[[int, int], None]], R],
-    table: Callable[[R], Table],
-    as_json: bool,
-    notes: Callable[[R], Sequence[str]] = lambda _result: (),
-) -> None:
-    """What every measuring command does: wait for a quiet machine, run with a progress bar, print the table and
-    its notes (or the error, exit 1), and the JSON line when asked."""
-    tables, lines = consoles
-    _wait_for_quiet(tables, wait_for_quiet)
-    try:
-        with _progress(tables, label) as progress:
-            result = run(progress)
-    except BenchError as error:
-        raise _fail(tables, error) from error
-    tables.print(table(result))
-    for note in notes(result):
-        tables.print(Text(f"note: {note}", style="yellow"))
-    if as_json:
-        lines.print(report.json_line(kind, result), markup=False)
-
-
-def _check(ok: bool | None) -> Text:
-    if ok is None:
-        return Text("–")
-    return Text("met", style="green") if ok else Text("not met", style="red")
-
-
-def _fail(console: Console, error: BenchError) -> typer.Exit:
-    console.print(Text("error: ", style="red") + Text(error.message))
-    return typer.Exit(2)
 
 
 # -- ingest ----------------------------------------------------------------------------------------------------------
@@ -197,21 +91,21 @@ def ingest_table(result: IngestResult) -> Table:
         ]
     if result.backend == "postgresql":
         rows += [
-            (f"target ≥ {PG_SUSTAINED_TARGET:,}/s sustained", _check(result.sustained_pps >= PG_SUSTAINED_TARGET)),
+            (f"target ≥ {PG_SUSTAINED_TARGET:,}/s sustained", check(result.sustained_pps >= PG_SUSTAINED_TARGET)),
             (
                 f"target lag p99 < {PG_LAG_P99_TARGET_S:.0f} s",
-                _check(None if lag_p99 is None else lag_p99 < PG_LAG_P99_TARGET_S),
+                check(None if lag_p99 is None else lag_p99 < PG_LAG_P99_TARGET_S),
             ),
             (
                 f"target ≥ {PG_RATIO_TARGET:.0%} of the ceiling",
-                _check(None if result.ratio is None else result.ratio >= PG_RATIO_TARGET),
+                check(None if result.ratio is None else result.ratio >= PG_RATIO_TARGET),
             ),
         ]
     else:
         rows.append(
             (
                 f"target ≥ {SQLITE_RATIO_TARGET:.0%} of the ceiling",
-                _check(None if result.ratio is None else result.ratio >= SQLITE_RATIO_TARGET),
+                check(None if result.ratio is None else result.ratio >= SQLITE_RATIO_TARGET),
             )
         )
     rows += [("note", note) for note in result.notes]
@@ -248,8 +142,8 @@ def ingest(
     """MQTT JSON through Mosquitto into N ingest workers and the store, against the raw COPY ceiling.
 
     Prints sustained points/s, lag p50/p99, peak memory, CPU per point, the ceiling and the ratio to it."""
-    _quiet_logs()
-    tables, lines = _consoles(as_json)
+    quiet_logs()
+    tables, lines = consoles(as_json)
     for name in backend.selected():
         options = IngestOptions(
             backend=name,
@@ -268,7 +162,7 @@ def ingest(
             database_url=database_url,
             ceiling=ceiling,
         )
-        _report(
+        report_result(
             (tables, lines), "ingest", f"ingest → {name}", wait_for_quiet,
             partial(run_ingest, options), ingest_table, as_json,
         )  # fmt: skip
@@ -308,7 +202,7 @@ def query_table(result: QueryResult) -> Table:
             report.seconds(timing.median_s),
             report.seconds(timing.p95_s),
             report.seconds(timing.min_s),
-            _check(timing.median_s < TARGET_S),
+            check(timing.median_s < TARGET_S),
         )
     return made
 
@@ -327,8 +221,8 @@ def query(
     as_json: JsonOption = False,
 ) -> None:
     """A downsampled query of 24 h of 1 Hz data for 100 signals, through the store and the HTTP API."""
-    _quiet_logs()
-    tables, lines = _consoles(as_json)
+    quiet_logs()
+    tables, lines = consoles(as_json)
     try:
         widths = tuple(int(part) for part in buckets.split(",") if part.strip())
     except ValueError:
@@ -345,7 +239,7 @@ def query(
             http=http,
             database_url=database_url,
         )
-        _report(
+        report_result(
             (tables, lines), "query", f"filling {name}", wait_for_quiet,
             partial(run_query, options), query_table, as_json, lambda result: result.notes,
         )  # fmt: skip
@@ -369,9 +263,9 @@ def oee_table(result: OeeBenchResult) -> Table:
             f"daily totals, all {result.days} days (vectorised)",
             f"{result.year_s:.2f} s ({report.rate(result.intervals_per_s)} intervals)",
         ),
-        ("  target < 10 s", _check(result.year_s < OEE_YEAR_TARGET_S)),
+        ("  target < 10 s", check(result.year_s < OEE_YEAR_TARGET_S)),
         ("one day incrementally (vectorised)", f"{result.day_s * 1000:.0f} ms"),
-        ("  target < 1 s", _check(result.day_s < OEE_DAY_TARGET_S)),
+        ("  target < 1 s", check(result.day_s < OEE_DAY_TARGET_S)),
         (
             f"one-equipment path, {result.per_equipment_sample} machines × {result.days} days",
             f"{result.per_equipment_s:.2f} s (fleet extrapolated {result.per_equipment_extrapolated_s:.0f} s, "
@@ -395,8 +289,8 @@ def oee(
     as_json: JsonOption = False,
 ) -> None:
     """Daily ISO 22400-2 totals of 1,000 machines over a year of state intervals, and one day incrementally."""
-    tables, lines = _consoles(as_json)
-    _wait_for_quiet(tables, wait_for_quiet)
+    tables, lines = consoles(as_json)
+    wait_until_quiet(tables, wait_for_quiet)
     result = run_oee(OeeBenchOptions(machines=machines, days=days, seed=seed, sample_machines=sample))
     tables.print(oee_table(result))
     if as_json:
@@ -443,7 +337,7 @@ def web_table(result: WebResult) -> Table:
             _ms(timing.median_s),
             _ms(timing.p95_s),
             _ms(timing.max_s),
-            _check(timing.p95_s < result.target_s if timing.path == result.target_path else None),
+            check(timing.p95_s < result.target_s if timing.path == result.target_path else None),
         )
     return made
 
@@ -460,10 +354,13 @@ def web(
 ) -> None:
     """The programme officer's cockpit and key pages on the demo data, through the real app: median, p95, max and
     SQL statements per request; the target is the cockpit page under 300 ms."""
-    _quiet_logs()
-    tables, lines = _consoles(as_json)
+    quiet_logs()
+    tables, lines = consoles(as_json)
     options = WebOptions(sqlite=sqlite, repeat=repeat, database_url=database_url)
-    _report(
+    report_result(
         (tables, lines), "web", f"demo data and pages → {options.backend}", wait_for_quiet,
         partial(run_web, options), web_table, as_json, lambda result: result.notes,
     )  # fmt: skip
+
+
+bench_app.command("modbus")(cli_connectors.modbus)
