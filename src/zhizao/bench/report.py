@@ -91,6 +91,10 @@ def percent(value: float | None) -> str:
 
 
 def json_line(kind: str, result: Any) -> str:
-    """One line of JSON for the record: ``{"bench": kind, …fields}``."""
+    """One line of JSON for the record: ``{"bench": kind, …fields}`` (a result's own ``as_dict()`` when it has
+    one, e.g. to include derived figures)."""
+    as_dict = getattr(result, "as_dict", None)
+    if callable(as_dict):
+        return json.dumps({"bench": kind, **as_dict()}, default=str, separators=(",", ":"))
     fields = asdict(result) if is_dataclass(result) and not isinstance(result, type) else dict(result)
     return json.dumps({"bench": kind, **fields}, default=str, separators=(",", ":"))
