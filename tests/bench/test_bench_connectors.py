@@ -16,7 +16,7 @@ def test_bench_modbus_reports_both_plans_and_their_ratio() -> None:
     assert line["bench"] == "modbus"
     merged, per_point = line["merged"], line["per_point"]
     assert merged["reads_per_poll"] < per_point["reads_per_poll"] == 60
-    assert merged["points"] > 0 and per_point["points"] > 0
+    assert merged["points_per_s"] > 0 and per_point["points_per_s"] > 0
     assert merged["mismatches"] == 0 and merged["bad_points"] == 0
     assert line["ratio"] > 1
 
