@@ -25,3 +25,13 @@ def test_bench_modbus_refuses_an_impossible_load() -> None:
     result = CliRunner().invoke(bench_app, ["modbus", "--points", "200000", "--duration", "0.6"])
     assert result.exit_code == 2
     assert "65536 registers" in result.output
+
+
+def test_bench_opcua_stores_what_the_server_offers() -> None:
+    args = ["opcua", "--nodes", "200", "--rate", "2", "--duration", "2", "--json"]
+    result = CliRunner().invoke(bench_app, args)
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert line["bench"] == "opcua" and line["backend"] == "sqlite"
+    assert line["subscribed"] == 200 and line["bad_points"] == 0
+    assert line["samples_stored"] > 0.8 * line["expected_samples"] > 0

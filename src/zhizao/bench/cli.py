@@ -364,3 +364,4 @@ def web(
 
 
 bench_app.command("modbus")(cli_connectors.modbus)
+bench_app.command("opcua")(cli_connectors.opcua)
