@@ -2,6 +2,7 @@
 
 from zhizao.accounts import models as _accounts  # noqa: F401
 from zhizao.assessment import models as _assessment  # noqa: F401
+from zhizao.connectors import models as _connectors  # noqa: F401
 from zhizao.db.base import Base
 from zhizao.production import models as _production  # noqa: F401
 from zhizao.programme import models as _programme  # noqa: F401
@@ -11,5 +12,7 @@ from zhizao.programme import models_delivery as _programme_delivery  # noqa: F40
 from zhizao.programme import models_directory as _programme_directory  # noqa: F401
 from zhizao.telemetry import models as _telemetry  # noqa: F401
 from zhizao.telemetry import tables as _telemetry_tables  # noqa: F401
+from zhizao.telemetry.alarms import models as _alarms  # noqa: F401
+from zhizao.telemetry.commands import models as _telemetry_commands  # noqa: F401
 
 metadata = Base.metadata

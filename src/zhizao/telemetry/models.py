@@ -87,6 +87,11 @@ class Signal(Base):
     kind: Mapped[SignalKind] = mapped_column(str_enum(SignalKind, "signal_kind"))
     data_type: Mapped[DataType] = mapped_column(str_enum(DataType, "signal_data_type"))
     expected_rate_hz: Mapped[float | None]
+    # The engineering range: a remote command outside it is refused; alarm thresholds must lie inside it.
+    range_min: Mapped[float | None]
+    range_max: Mapped[float | None]
+    # Whether remote commands may set it (a setpoint, an override); measurements never are.
+    writable: Mapped[bool] = mapped_column(default=False, server_default="0")
     auto_registered: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
