@@ -15,7 +15,9 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from zhizao.db.engine import create_database
 from zhizao.settings import load_settings
+from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
 from zhizao.telemetry.ingest.pipeline import PipelineConfig
 from zhizao.telemetry.ingest.worker import IngestWorker, run_worker
 
@@ -43,6 +45,8 @@ async def _main(args: argparse.Namespace) -> None:
         loop.create_task(announce())  # noqa: RUF006 - lives as long as the loop
 
     config = PipelineConfig(batch_points=args.batch_points, batch_interval_s=args.batch_ms / 1000)
+    alarms_database = create_database(settings)  # the alarm ticker and webhook delivery run beside the worker
+    alarms = loop.create_task(run_alarm_services(alarms_database, stop))
     status = await run_worker(
         settings,
         args.mqtt_url,
@@ -53,7 +57,10 @@ async def _main(args: argparse.Namespace) -> None:
         metrics_port=args.metrics_port,
         session_expiry_s=args.session_expiry,
         on_started=started,
+        observers=alarm_observers,
     )
+    await alarms
+    alarms_database.dispose()
     _say("stopped", **asdict(status))
 
 
