@@ -98,6 +98,10 @@ REGISTRY = BrokerRegistry.of([CNC, ROBOT, STRANGER, IDLE], service_password=SERV
         ("7/L1-CNC-01", "publish", "spBv1.0/8/NDATA/L1-CNC-01", False),
         ("7/L1-CNC-01", "publish", "spBv1.0/STATE/zhizao", False),
         ("7/L1-CNC-01", "subscribe", "spBv1.0/7/NCMD/L1-CNC-01", True),
+        ("7/L1-CNC-01", "subscribe", "zhizao/v1/7/L1-CNC-01/cmd", True),  # its own remote commands
+        ("7/L1-CNC-01", "subscribe", "zhizao/v1/7/L1-RB-01/cmd", False),  # not another device's
+        ("7/L1-CNC-01", "subscribe", "zhizao/v1/7/+/cmd", False),
+        ("7/L1-CNC-01", "publish", "zhizao/v1/7/L1-CNC-01/cmd", False),  # commands come from the platform
         ("7/L1-CNC-01", "subscribe", "spBv1.0/7/DCMD/L1-CNC-01/+", True),
         ("7/L1-CNC-01", "subscribe", "spBv1.0/STATE/+", True),
         ("7/L1-CNC-01", "subscribe", "spBv1.0/7/NCMD/+", False),
@@ -122,6 +126,7 @@ REGISTRY = BrokerRegistry.of([CNC, ROBOT, STRANGER, IDLE], service_password=SERV
         (SERVICE_USERNAME, "subscribe", "zhizao/v1/x+/+/data", False),
         (SERVICE_USERNAME, "subscribe", "$SYS/#", False),
         (SERVICE_USERNAME, "publish", "spBv1.0/7/NCMD/L1-CNC-01", True),
+        (SERVICE_USERNAME, "publish", "zhizao/v1/7/L1-CNC-01/cmd", True),
         (SERVICE_USERNAME, "publish", "spBv1.0/7/DCMD/L1-CNC-01/spindle", True),
         (SERVICE_USERNAME, "publish", "spBv1.0/STATE/zhizao", True),
         (SERVICE_USERNAME, "publish", "spBv1.0/7/NDATA/L1-CNC-01", False),  # it does not forge device data
@@ -245,6 +250,7 @@ def test_acl_names_every_active_device_and_the_service_account() -> None:
     blocks = {block.splitlines()[0]: block.splitlines()[1:] for block in acl.split("\n\n") if block.startswith("user")}
     assert set(blocks) == {f"user {SERVICE_USERNAME}", "user 7/L1-CNC-01", "user 7/L1-RB-01", "user 8/L1-CNC-01"}
     assert blocks[f"user {SERVICE_USERNAME}"] == [
+        "topic write zhizao/v1/+/+/cmd",
         "topic write spBv1.0/+/NCMD/+",
         "topic write spBv1.0/+/DCMD/+/+",
         "topic write spBv1.0/STATE/+",
@@ -259,6 +265,7 @@ def test_acl_names_every_active_device_and_the_service_account() -> None:
         "topic write spBv1.0/8/DBIRTH/L1-CNC-01/+",
         "topic write spBv1.0/8/DDEATH/L1-CNC-01/+",
         "topic write spBv1.0/8/DDATA/L1-CNC-01/+",
+        "topic read zhizao/v1/8/L1-CNC-01/cmd",
         "topic read spBv1.0/8/NCMD/L1-CNC-01",
         "topic read spBv1.0/8/DCMD/L1-CNC-01/+",
         "topic read spBv1.0/STATE/+",

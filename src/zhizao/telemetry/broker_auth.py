@@ -8,12 +8,13 @@ account (``SERVICE_USERNAME`` by default). What each may do — one set of rules
 * a device may publish to its own data topic ``zhizao/v1/{enterprise_id}/{code}/data`` and, as a Sparkplug edge
   node (group id = its enterprise id, edge node id = its code), to ``spBv1.0/{enterprise_id}/{N…}/{code}`` and
   ``spBv1.0/{enterprise_id}/{D…}/{code}/+`` for the BIRTH, DEATH and DATA message types; it may subscribe to the
-  commands addressed to it (``…/NCMD/{code}``, ``…/DCMD/{code}/+``) and to ``spBv1.0/STATE/+`` (the host
-  application's state, which Sparkplug 3.0 edge nodes watch). Nothing else: no other device's topics, no other
-  enterprise's, no wildcard publishing. An inactive device, or one of an inactive enterprise, may do nothing.
+  commands addressed to it (``zhizao/v1/{enterprise_id}/{code}/cmd``, ``…/NCMD/{code}``, ``…/DCMD/{code}/+``) and
+  to ``spBv1.0/STATE/+`` (the host application's state, which Sparkplug 3.0 edge nodes watch). Nothing else: no
+  other device's topics, no other enterprise's, no wildcard publishing. An inactive device, or one of an inactive
+  enterprise, may do nothing.
 * the service account may subscribe to ``zhizao/v1/+/+/data`` and ``spBv1.0/#`` (also as a shared subscription,
-  ``$share/{group}/…``), and publish Sparkplug commands (``spBv1.0/+/NCMD/+``, ``spBv1.0/+/DCMD/+/+``) and its
-  ``spBv1.0/STATE/+`` birth and will.
+  ``$share/{group}/…``), and publish remote commands (``zhizao/v1/+/+/cmd``), Sparkplug commands
+  (``spBv1.0/+/NCMD/+``, ``spBv1.0/+/DCMD/+/+``) and its ``spBv1.0/STATE/+`` birth and will.
 
 Subscribing is allowed when every topic the filter can match is allowed: ``zhizao/v1/7/+/data`` is within the
 service account's ``zhizao/v1/+/+/data``, while a device's ``zhizao/#`` is not within anything it holds. (Mosquitto
@@ -64,7 +65,7 @@ from sqlalchemy import ColumnElement, select
 from zhizao.accounts.credentials import hash_api_token
 from zhizao.accounts.models import Organisation
 from zhizao.db.engine import Database
-from zhizao.telemetry.devices import mqtt_topic, mqtt_username
+from zhizao.telemetry.devices import command_topic, mqtt_topic, mqtt_username
 from zhizao.telemetry.models import Device
 
 Action = Literal["publish", "subscribe"]
@@ -75,6 +76,7 @@ SERVICE_USERNAME = "zhizao-ingest"
 SHARE_PREFIX = "$share/"
 SPARKPLUG = "spBv1.0"
 DATA_SUBSCRIPTION = "zhizao/v1/+/+/data"
+COMMAND_TOPICS = "zhizao/v1/+/+/cmd"  # remote commands to MQTT JSON devices, published by the platform
 SPARKPLUG_SUBSCRIPTION = f"{SPARKPLUG}/#"
 _EDGE_NODE_TYPES = ("NBIRTH", "NDEATH", "NDATA")
 _EDGE_DEVICE_TYPES = ("DBIRTH", "DDEATH", "DDATA")
@@ -225,7 +227,7 @@ class BrokerRegistry:
 
 def service_grants() -> Grants:
     return Grants(
-        publish=(f"{SPARKPLUG}/+/NCMD/+", f"{SPARKPLUG}/+/DCMD/+/+", f"{SPARKPLUG}/STATE/+"),
+        publish=(COMMAND_TOPICS, f"{SPARKPLUG}/+/NCMD/+", f"{SPARKPLUG}/+/DCMD/+/+", f"{SPARKPLUG}/STATE/+"),
         subscribe=(DATA_SUBSCRIPTION, SPARKPLUG_SUBSCRIPTION),
     )
 
@@ -238,7 +240,12 @@ def device_grants(enterprise_id: int, code: str) -> Grants:
             *(f"{group}/{kind}/{code}" for kind in _EDGE_NODE_TYPES),
             *(f"{group}/{kind}/{code}/+" for kind in _EDGE_DEVICE_TYPES),
         ),
-        subscribe=(f"{group}/NCMD/{code}", f"{group}/DCMD/{code}/+", f"{SPARKPLUG}/STATE/+"),
+        subscribe=(
+            command_topic(enterprise_id, code),
+            f"{group}/NCMD/{code}",
+            f"{group}/DCMD/{code}/+",
+            f"{SPARKPLUG}/STATE/+",
+        ),
     )
 
 

@@ -12,17 +12,26 @@ from zhizao.accounts.credentials import hash_api_token, new_api_token
 from zhizao.accounts.principal import Principal
 from zhizao.errors import InputError
 from zhizao.telemetry.assets import flush_unique
+from zhizao.telemetry.commands.values import limits_problems
 from zhizao.telemetry.models import Device, Equipment, Signal
 from zhizao.telemetry.schemas import DeviceCreate, DeviceCredential, DeviceUpdate, SignalCreate, SignalUpdate
 from zhizao.telemetry.scope import enterprise_for_write, get_scoped, same_enterprise, tenant_clauses
 
 DEVICE_FIELDS = ("enterprise_id", "equipment_id", "code", "name", "protocol", "is_active")
-SIGNAL_FIELDS = ("device_id", "equipment_id", "name", "unit", "kind", "data_type", "expected_rate_hz")
+SIGNAL_FIELDS = (
+    "device_id", "equipment_id", "name", "unit", "kind", "data_type", "expected_rate_hz", "range_min", "range_max",
+    "writable",
+)  # fmt: skip
 DEVICE_TOKEN_MARK = "zzd_"  # noqa: S105 - a public prefix that tells device tokens from user tokens
 
 
 def mqtt_topic(enterprise_id: int, device_code: str) -> str:
     return f"zhizao/v1/{enterprise_id}/{device_code}/data"
+
+
+def command_topic(enterprise_id: int, device_code: str) -> str:
+    """Where remote commands to an MQTT JSON device are published (it subscribes to its own)."""
+    return f"zhizao/v1/{enterprise_id}/{device_code}/cmd"
 
 
 def mqtt_username(enterprise_id: int, device_code: str) -> str:
@@ -106,6 +115,16 @@ def list_signals(
     return session.scalars(select(Signal).where(*clauses).order_by(Signal.device_id, Signal.name)).all()
 
 
+def _check_limits(signal: Signal) -> None:
+    """Range and writability rules (``commands.values.limits_problems``), on the signal as it would be saved."""
+    problems = limits_problems(
+        kind=signal.kind, data_type=signal.data_type, range_min=signal.range_min, range_max=signal.range_max,
+        writable=bool(signal.writable),
+    )  # fmt: skip
+    if problems:
+        raise InputError("; ".join(f"{p.field}: {p.message}" for p in problems), fields=problems)
+
+
 def create_signal(session: Session, actor: Principal, data: SignalCreate) -> Signal:
     with session.begin():
         device = get_scoped(session, actor, Device, data.device_id, "device")
@@ -114,6 +133,7 @@ def create_signal(session: Session, actor: Principal, data: SignalCreate) -> Sig
         signal = Signal(
             **data.model_dump(exclude={"equipment_id"}), equipment_id=equipment_id, enterprise_id=device.enterprise_id
         )
+        _check_limits(signal)
         session.add(signal)
         flush_unique(session, "body.name", f"device {device.code} already has a signal {data.name!r}")
         audit.record(
@@ -128,12 +148,13 @@ def update_signal(session: Session, actor: Principal, signal_id: int, data: Sign
         signal = get_scoped(session, actor, Signal, signal_id, "signal")
         before = audit.snapshot(signal, SIGNAL_FIELDS)
         changes = data.model_dump(exclude_unset=True)
-        for required in ("kind", "data_type"):
+        for required in ("kind", "data_type", "writable"):
             if required in changes and changes[required] is None:
                 raise InputError.for_field(f"body.{required}", "must not be null")
         same_enterprise(session, Equipment, changes.get("equipment_id"), signal.enterprise_id, "body.equipment_id")
         for name, value in changes.items():
             setattr(signal, name, value)
+        _check_limits(signal)
         audit.record(
             session, actor, action="signal.update", entity_type="signal", entity_id=signal.id,
             organisation_id=signal.enterprise_id, before=before, after=audit.snapshot(signal, SIGNAL_FIELDS),

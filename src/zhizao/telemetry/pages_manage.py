@@ -16,9 +16,9 @@ from zhizao.telemetry import devices
 from zhizao.telemetry.api import Reader, Writer
 from zhizao.telemetry.assets import create_equipment
 from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS, DataType, Protocol, SignalKind
-from zhizao.telemetry.models import Device, Equipment
+from zhizao.telemetry.models import Device, Equipment, Signal
 from zhizao.telemetry.pages import assets_view
-from zhizao.telemetry.schemas import DeviceCreate, EquipmentCreate, SignalCreate
+from zhizao.telemetry.schemas import DeviceCreate, EquipmentCreate, SignalCreate, SignalUpdate
 from zhizao.telemetry.scope import get_scoped
 from zhizao.ui.forms import attempt, optional_int
 from zhizao.ui.i18n import N_
@@ -125,14 +125,45 @@ def create_signal_page(
     kind: Text,
     data_type: Text,
     unit: OptionalText = None,
+    range_min: OptionalText = None,
+    range_max: OptionalText = None,
+    writable: OptionalText = None,
 ) -> Response:
     device = get_scoped(session, principal, Device, device_id, "device")
     equipment_id = device.equipment_id
     session.rollback()
-    data = {"device_id": device_id, "name": name, "kind": kind, "data_type": data_type, "unit": unit or None}
+    data = {
+        "device_id": device_id, "name": name, "kind": kind, "data_type": data_type, "unit": unit or None,
+        "range_min": range_min or None, "range_max": range_max or None, "writable": bool(writable),
+    }  # fmt: skip
     created, problems = attempt(lambda: devices.create_signal(session, principal, SignalCreate.model_validate(data)))
     session.rollback()
     if equipment_id is None:
         return RedirectResponse("/assets", status_code=303)
     notice = N_("Data point created.") if created else None
+    return equipment_view(request, principal, session, equipment_id, problems=problems, notice=notice)
+
+
+@router.post("/signals/{signal_id}/limits")
+def signal_limits_page(
+    request: Request,
+    signal_id: IdPath,
+    principal: Writer,
+    session: SessionDep,
+    range_min: OptionalText = None,
+    range_max: OptionalText = None,
+    writable: OptionalText = None,
+) -> Response:
+    """A data point's engineering range and whether remote commands may set it."""
+    signal = get_scoped(session, principal, Signal, signal_id, "signal")
+    equipment_id = signal.equipment_id
+    session.rollback()
+    data = {"range_min": range_min or None, "range_max": range_max or None, "writable": bool(writable)}
+    updated, problems = attempt(
+        lambda: devices.update_signal(session, principal, signal_id, SignalUpdate.model_validate(data))
+    )
+    session.rollback()
+    if equipment_id is None:
+        return RedirectResponse("/assets", status_code=303)
+    notice = N_("Range and write permission saved.") if updated else None
     return equipment_view(request, principal, session, equipment_id, problems=problems, notice=notice)

@@ -15,6 +15,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul]
 SignalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
 Unit = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), NoNul]
+# A signal's engineering range (finite; min < max is checked with the signal: see commands/values.py).
+EngineeringLimit = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
 
 
 class _Strict(BaseModel):
@@ -123,6 +125,11 @@ class SignalCreate(_Strict):
     kind: SignalKind = SignalKind.MEASUREMENT
     data_type: DataType = DataType.FLOAT
     expected_rate_hz: float | None = Field(default=None, gt=0, le=100_000)
+    range_min: EngineeringLimit | None = Field(default=None, description="Lowest value a command may set.")
+    range_max: EngineeringLimit | None = Field(default=None, description="Highest value a command may set.")
+    writable: bool = Field(
+        default=False, description="Remote commands may set it (measurement/state, float/int/bool, with a range)."
+    )
 
 
 class SignalUpdate(_Strict):
@@ -131,6 +138,9 @@ class SignalUpdate(_Strict):
     kind: SignalKind | None = None
     data_type: DataType | None = None
     expected_rate_hz: float | None = Field(default=None, gt=0, le=100_000)
+    range_min: EngineeringLimit | None = None
+    range_max: EngineeringLimit | None = None
+    writable: bool | None = None
 
 
 class SignalRead(_Read):
@@ -143,6 +153,9 @@ class SignalRead(_Read):
     kind: SignalKind
     data_type: DataType
     expected_rate_hz: float | None
+    range_min: float | None
+    range_max: float | None
+    writable: bool
     auto_registered: bool
 
 
