@@ -1,5 +1,7 @@
-"""``zhizao demo`` at run time: the web app, an embedded MQTT broker, an ingest worker and the virtual factory,
-all in one process and one event loop, so the demo needs nothing installed."""
+"""``zhizao demo`` at run time: the web app, an embedded MQTT broker, an ingest worker, the virtual factory (over
+MQTT, and a cell served over OPC UA and Modbus TCP), the connectors that read that cell, alarm evaluation with its
+ticker and webhooks, and remote commands — all in one process and one event loop, so the demo needs nothing
+installed."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import uvicorn
@@ -17,20 +19,28 @@ from sqlalchemy import select
 from zhizao.accounts.auth import principal_of
 from zhizao.accounts.models import User
 from zhizao.accounts.roles import Role
+from zhizao.connectors.drivers import default_drivers
+from zhizao.connectors.runtime import ConnectorRuntime
 from zhizao.db.engine import Database
+from zhizao.demo import connected
 from zhizao.production import jobs
 from zhizao.settings import Settings
+from zhizao.simulator.modbus_server import ModbusMachineServer
 from zhizao.simulator.model import FactoryRun
 from zhizao.simulator.mqtt_json import MqttJsonPublisher, publish_history, run_realtime
 from zhizao.simulator.mqtt_json import MqttVersion as PublisherVersion
+from zhizao.simulator.opcua_server import OpcUaMachineServer
 from zhizao.simulator.seed import demo_enterprise_id, demo_factory
 from zhizao.telemetry import devices
+from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
 from zhizao.telemetry.broker_auth import SERVICE_USERNAME, DatabaseBrokerAuth
+from zhizao.telemetry.commands.mqtt import open_publisher
 from zhizao.telemetry.embedded_broker import EmbeddedBroker
 from zhizao.telemetry.ingest.mqtt_source import MqttVersion
 from zhizao.telemetry.ingest.worker import IngestWorker, run_worker
 from zhizao.telemetry.models import Device
 from zhizao.telemetry.store.base import TelemetryStore
+from zhizao.telemetry.store.factory import open_store
 from zhizao.web.app import create_app
 
 logger = logging.getLogger(__name__)
@@ -43,6 +53,8 @@ class DemoOptions:
     history_rate: float = 20_000.0  # points/s while back-filling, so the web UI stays responsive
     seed: int = 2020
     production_sync_s: float = 30.0  # how often the state ledger and OEE totals catch up with the data
+    opcua_port: int = connected.OPCUA_PORT  # the seeded connectors point at these two
+    modbus_port: int = connected.MODBUS_PORT
 
 
 def issue_demo_tokens(database: Database, base_url: str) -> dict[str, str]:
@@ -92,6 +104,44 @@ async def _production(
     await jobs.run_periodically(database, store, interval_s=options.production_sync_s, stop=stop)
 
 
+@contextlib.asynccontextmanager
+async def cell_servers(options: DemoOptions) -> AsyncIterator[None]:
+    """The connected cell's OPC UA and Modbus servers. One that cannot start (its port is taken) is logged and
+    left out: its connector then shows as disconnected, with the reason, and the rest of the demo runs."""
+    async with contextlib.AsyncExitStack() as stack:
+        for label, server in (
+            (
+                f"OPC UA on {connected.opcua_url(port=options.opcua_port)}",
+                OpcUaMachineServer(
+                    port=options.opcua_port,
+                    run=connected.cell_run(),
+                    machines=[connected.OPCUA_MACHINE],
+                    path=connected.OPCUA_PATH,
+                ),
+            ),
+            (
+                f"Modbus TCP on 127.0.0.1:{options.modbus_port}",
+                ModbusMachineServer(
+                    connected.cell_run(), machines=[connected.MODBUS_MACHINE], port=options.modbus_port
+                ),
+            ),
+        ):
+            try:
+                await stack.enter_async_context(server)
+                logger.info("virtual factory: %s", label)
+            except OSError as error:
+                logger.warning("virtual factory: could not serve %s (%s); its connector will show why", label, error)
+        yield
+
+
+async def run_connectors(database: Database, stop: asyncio.Event) -> None:
+    store = open_store(database)
+    try:
+        await ConnectorRuntime(database, store, default_drivers(), observers=alarm_observers(database)).run(stop)
+    finally:
+        store.close()
+
+
 async def run_demo(
     settings: Settings,
     database: Database,
@@ -110,17 +160,21 @@ async def run_demo(
         def attach(worker: IngestWorker) -> None:
             app.state.ingest_worker = worker
 
+        service_url = f"mqtt://{SERVICE_USERNAME}:{service_password}@127.0.0.1:{broker.port}"
+        app.state.command_publisher = open_publisher(service_url, client_id="zhizao-demo-commands")
         worker = asyncio.create_task(
             run_worker(
                 settings,
-                f"mqtt://{SERVICE_USERNAME}:{service_password}@127.0.0.1:{broker.port}",
+                service_url,
                 None,
                 "zhizao-demo-ingest",
                 stop=stop,
                 mqtt_version=MqttVersion.V311,
                 on_started=attach,
+                observers=alarm_observers,
             )
         )
+        alarms = asyncio.create_task(run_alarm_services(database, stop))
         simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
         production = asyncio.create_task(
             _production(database, app.state.telemetry_store, options, stop, before_production)
@@ -129,7 +183,13 @@ async def run_demo(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
         )
         try:
-            await server.serve()
+            async with cell_servers(options):
+                connectors = asyncio.create_task(run_connectors(database, stop))
+                try:
+                    await server.serve()
+                finally:
+                    stop.set()
+                    await connectors
         finally:
             simulator.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -137,3 +197,5 @@ async def run_demo(
             stop.set()
             await worker
             await production
+            await alarms
+            app.state.command_publisher.close()

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 
 from tests.assessment import tenant_cases as assessment_cases
 from tests.conftest import TEST_SECRET, Account, World, bearer
+from tests.connectors import tenant_cases as connector_cases
 from tests.production.builders import build_production
 from tests.production.programme_builders import BASELINE, EVALUATION, build_factory
 from tests.programme import (
@@ -33,7 +34,9 @@ from tests.programme import (
     tenant_cases_enterprises,
     tenant_cases_projects,
 )
+from tests.telemetry.alarms import tenant_cases as alarm_cases
 from tests.telemetry.builders import build_plant
+from tests.telemetry.commands import tenant_cases as command_cases
 from tests.web.routes import OPERATIONS, Operation
 from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
 from zhizao.db.engine import create_database
@@ -153,6 +156,9 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **tenant_cases_community.TENANT_CASES,
     **tenant_cases_acceptance.TENANT_CASES,
     **tenant_cases_cockpit.TENANT_CASES,
+    **alarm_cases.TENANT_CASES,
+    **connector_cases.TENANT_CASES,
+    **command_cases.TENANT_CASES,
 }
 
 # Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
@@ -168,6 +174,9 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     **tenant_cases_community.TENANT_BODIES,
     **tenant_cases_acceptance.TENANT_BODIES,
     **tenant_cases_cockpit.TENANT_BODIES,
+    **alarm_cases.TENANT_BODIES,
+    **connector_cases.TENANT_BODIES,
+    **command_cases.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.

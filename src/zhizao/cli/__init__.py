@@ -29,16 +29,19 @@ from zhizao.accounts.schemas import OrganisationCreate, UserCreate
 from zhizao.bench.cli import bench_app
 from zhizao.cli.assessment import assessment_app
 from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
+from zhizao.cli.connectors import connectors_app
 from zhizao.cli.production import production_app
 from zhizao.cli.telemetry import devices_app, telemetry_app
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
 from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
+from zhizao.db.engine import create_database
 from zhizao.demo import production as production_demo
 from zhizao.demo import seed_all
 from zhizao.runtime import DemoOptions, run_demo
 from zhizao.seeding import SeedReport
 from zhizao.settings import Settings, ensure_safe_to_serve
 from zhizao.simulator.cli import simulate_app
+from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
 from zhizao.telemetry.ingest.decoding import Decoder
 from zhizao.telemetry.ingest.metrics import IngestStatus
 from zhizao.telemetry.ingest.worker import run_worker
@@ -57,6 +60,7 @@ app.add_typer(devices_app, name="devices")
 app.add_typer(bench_app, name="bench")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(production_app, name="production")
+app.add_typer(connectors_app, name="connectors")
 
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
@@ -164,7 +168,8 @@ def ingest(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Run an ingest worker: MQTT JSON (and Sparkplug B) → validation → telemetry store, at-least-once.
+    """Run an ingest worker: MQTT JSON (and Sparkplug B) → validation → telemetry store, at-least-once; alarm rules
+    are evaluated on each committed batch, and the alarm ticker and webhook delivery run beside it.
 
     SIGTERM or Ctrl+C drains: what was taken is committed and acknowledged before the worker exits."""
     settings = settings_from(data_dir, database_url, mqtt_url=mqtt_url)
@@ -179,15 +184,23 @@ def ingest(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        return await run_worker(
-            settings,
-            settings.mqtt_url,
-            shared_group,
-            worker_id,
-            stop=stop,
-            metrics_port=metrics_port,
-            decoders=decoders,
-        )
+        alarms_database = create_database(settings)
+        alarms = asyncio.create_task(run_alarm_services(alarms_database, stop))
+        try:
+            return await run_worker(
+                settings,
+                settings.mqtt_url,
+                shared_group,
+                worker_id,
+                stop=stop,
+                metrics_port=metrics_port,
+                decoders=decoders,
+                observers=alarm_observers,
+            )
+        finally:
+            stop.set()
+            await alarms
+            alarms_database.dispose()
 
     status = asyncio.run(until_signalled())
     say(f"stopped: {status.samples_stored} samples stored, {status.dead_letters} dead letters")

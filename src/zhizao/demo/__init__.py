@@ -5,6 +5,7 @@ from __future__ import annotations
 from zhizao.accounts import demo as accounts_demo
 from zhizao.db.engine import Database
 from zhizao.demo import assessment as assessment_demo
+from zhizao.demo import connected as connected_demo
 from zhizao.demo import governance as governance_demo
 from zhizao.demo import production as production_demo
 from zhizao.seeding import Seeder, SeedReport
@@ -12,13 +13,15 @@ from zhizao.settings import Settings
 from zhizao.simulator import seed as factory_demo
 
 # Accounts, then the virtual factory's plant, then its production history (which needs both); the diagnoses, then
-# the programme run on them (which needs the diagnosed enterprises and the expert pool).
+# the programme run on them (which needs the diagnosed enterprises and the expert pool); last the cell read over
+# OPC UA and Modbus, with the plant's alarm rules (live only: no history).
 SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed,
     factory_demo.seed,
     production_demo.seed,
     assessment_demo.seed,
     governance_demo.seed,
+    connected_demo.seed,
 )
 
 

@@ -19,6 +19,9 @@ from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from zhizao.assessment import api as assessment_api
 from zhizao.assessment import pages as assessment_pages
 from zhizao.assessment.audit_labels import ACTION_LABELS as ASSESSMENT_ACTIONS
+from zhizao.connectors import api as connectors_api
+from zhizao.connectors import pages as connectors_pages
+from zhizao.connectors.audit_labels import ACTION_LABELS as CONNECTOR_ACTIONS
 from zhizao.db.engine import Database, create_database
 from zhizao.production import api as production_api
 from zhizao.production import api_kpi as production_kpi
@@ -54,7 +57,13 @@ from zhizao.telemetry import api_data as telemetry_data
 from zhizao.telemetry import api_ingest
 from zhizao.telemetry import pages as telemetry_pages
 from zhizao.telemetry import pages_manage as telemetry_manage
+from zhizao.telemetry.alarms import api as alarms_api
+from zhizao.telemetry.alarms import pages as alarms_pages
+from zhizao.telemetry.alarms.audit_labels import ACTION_LABELS as ALARM_ACTIONS
 from zhizao.telemetry.audit_labels import ACTION_LABELS as TELEMETRY_ACTIONS
+from zhizao.telemetry.commands import api as commands_api
+from zhizao.telemetry.commands import pages as commands_pages
+from zhizao.telemetry.commands.audit_labels import ACTION_LABELS as COMMAND_ACTIONS
 from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS
 from zhizao.telemetry.store.factory import open_store
 from zhizao.ui.csrf import CSRFMiddleware
@@ -70,7 +79,10 @@ API_ROUTERS = (
     accounts_api.router,
     telemetry_api.router,
     telemetry_data.router,
+    commands_api.router,
     api_ingest.router,
+    alarms_api.router,
+    connectors_api.router,
     production_api.router,
     production_kpi.router,
     production_programme.router,
@@ -87,6 +99,9 @@ PAGE_ROUTERS = (
     accounts_pages.router,
     telemetry_pages.router,
     telemetry_manage.router,
+    alarms_pages.router,
+    commands_pages.router,
+    connectors_pages.router,
     production_pages.router,
     programme_pages.router,
     stop_pages.router,
@@ -103,6 +118,7 @@ TEMPLATE_PACKAGES = (
     "zhizao.web",
     "zhizao.accounts",
     "zhizao.telemetry",
+    "zhizao.connectors",
     "zhizao.production",
     "zhizao.assessment",
     "zhizao.programme",
@@ -112,6 +128,9 @@ NAVIGATION = (
     *shell_pages.NAV,
     *accounts_pages.NAV,
     *telemetry_pages.NAV,
+    *alarms_pages.NAV,
+    *commands_pages.NAV,
+    *connectors_pages.NAV,
     *production_pages.NAV,
     *programme_pages.NAV,
     *stop_pages.NAV,
@@ -126,6 +145,9 @@ NAVIGATION = (
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,
     **TELEMETRY_ACTIONS,
+    **ALARM_ACTIONS,
+    **COMMAND_ACTIONS,
+    **CONNECTOR_ACTIONS,
     **PRODUCTION_ACTIONS,
     **PROGRAMME_ACTIONS,
     **ASSESSMENT_ACTIONS,
