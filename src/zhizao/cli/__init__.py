@@ -30,6 +30,7 @@ from zhizao.bench.cli import bench_app
 from zhizao.cli.assessment import assessment_app
 from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
 from zhizao.cli.connectors import connectors_app
+from zhizao.cli.maintenance import maintenance_app
 from zhizao.cli.production import production_app
 from zhizao.cli.telemetry import devices_app, telemetry_app
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
@@ -61,6 +62,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(assessment_app, name="assessment")
 app.add_typer(production_app, name="production")
 app.add_typer(connectors_app, name="connectors")
+app.add_typer(maintenance_app, name="maintenance")
 
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).

@@ -123,7 +123,14 @@ def upgrade() -> None:
         sa.Column("grantee_id", sa.Integer(), nullable=False),
         sa.Column(
             "scope",
-            sa.Enum("remote_command", name="consent_scope", native_enum=False, create_constraint=True, length=40),
+            sa.Enum(
+                "remote_command",
+                "remote_maintenance",
+                name="consent_scope",
+                native_enum=False,
+                create_constraint=True,
+                length=40,
+            ),
             nullable=False,
         ),
         sa.Column("equipment_id", sa.Integer(), nullable=True),

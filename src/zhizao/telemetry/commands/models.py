@@ -19,9 +19,13 @@ from zhizao.ui.i18n import N_
 
 class ConsentScope(StrEnum):
     REMOTE_COMMAND = "remote_command"
+    REMOTE_MAINTENANCE = "remote_maintenance"  # remote sessions: live data, alarms, health, diagnostics
 
 
-CONSENT_SCOPE_LABELS: dict[str, str] = {ConsentScope.REMOTE_COMMAND: N_("Remote commands")}
+CONSENT_SCOPE_LABELS: dict[str, str] = {
+    ConsentScope.REMOTE_COMMAND: N_("Remote commands"),
+    ConsentScope.REMOTE_MAINTENANCE: N_("Remote maintenance"),
+}
 
 
 class CommandStatus(StrEnum):
