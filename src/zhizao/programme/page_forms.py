@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 
 from zhizao.errors import FieldProblem
 from zhizao.ui.csrf import CSRF_FORM_FIELD
-from zhizao.ui.forms import attempt
+from zhizao.ui.forms import attempt, posted_strings
 from zhizao.ui.templating import render
 
 T = TypeVar("T")
@@ -27,12 +27,6 @@ View = Callable[[list[FieldProblem]], Response]
 async def posted_form(request: Request) -> AsyncIterator[FormData]:
     async with request.form() as form:
         yield form
-
-
-async def posted_strings(request: Request) -> dict[str, str]:
-    """The form's text fields as sent (files left out)."""
-    async with request.form() as form:
-        return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 async def filled_fields(request: Request) -> dict[str, str]:

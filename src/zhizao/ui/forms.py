@@ -7,6 +7,7 @@ from datetime import date
 from typing import TypeVar
 
 from pydantic import ValidationError
+from starlette.requests import Request
 
 from zhizao.errors import Conflict, FieldProblem, InputError, plain_message
 
@@ -54,3 +55,10 @@ def form_day(value: str, field: str) -> date:
     if not FIRST_FORM_DAY <= day <= LAST_FORM_DAY:
         raise InputError.for_field(field, f"a day from {FIRST_FORM_DAY} to {LAST_FORM_DAY}")
     return day
+
+
+async def posted_strings(request: Request) -> dict[str, str]:
+    """The form's text fields as sent (files left out). The form is closed here: FastAPI closes only the forms it
+    parses itself, and an uploaded part would otherwise stay in a temporary file until garbage collection."""
+    async with request.form() as form:
+        return {key: value for key, value in form.items() if isinstance(value, str)}

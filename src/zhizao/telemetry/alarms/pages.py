@@ -26,7 +26,7 @@ from zhizao.telemetry.alarms.schemas import ActionIn, WebhookCreate
 from zhizao.telemetry.api import Reader, Writer
 from zhizao.telemetry.models import Signal
 from zhizao.telemetry.timeutil import from_us
-from zhizao.ui.forms import attempt, optional_int
+from zhizao.ui.forms import attempt, optional_int, posted_strings
 from zhizao.ui.i18n import N_
 from zhizao.ui.nav import NavItem
 from zhizao.ui.templating import render
@@ -180,7 +180,7 @@ def _rule_body(form: dict[str, str]) -> dict[str, Any]:
 async def create_rule_page(
     request: Request, principal: Writer, session: SessionDep, enterprise_id: IdQuery = None
 ) -> Response:
-    form = {key: str(value) for key, value in (await request.form()).items() if isinstance(value, str)}
+    form = await posted_strings(request)
     body = _rule_body(form)
     if enterprise_id is not None:
         body["enterprise_id"] = enterprise_id
@@ -206,7 +206,7 @@ async def update_rule_page(request: Request, rule_pk: IdPath, principal: Writer,
     row = service.get_rule(session, principal, rule_pk)
     enterprise = row.enterprise_id if principal.sees_all_tenants else None
     session.rollback()
-    form = {key: str(value) for key, value in (await request.form()).items() if isinstance(value, str)}
+    form = await posted_strings(request)
     updated, problems = attempt(lambda: service.update_rule(session, principal, rule_pk, _rule_body(form)))
     session.rollback()
     if updated is None:
