@@ -155,7 +155,8 @@ async def run_modbus(options: ModbusBenchOptions) -> ModbusBenchResult:
             link.close()
     notes = [
         "loopback, server and connector in one process and event loop: per-request cost, no network round trip",
-        "values change every 100 ms; a mismatch: a value unlike the server's, in a poll the values held still for",
+        "values change every 100 ms; a mismatch is a decoded value unlike the server's, counted only in polls "
+        "during which the values did not change",
     ]
     return ModbusBenchResult(options, len(register_map.points), merged, per_point, notes)
 
