@@ -4,6 +4,9 @@ from zhizao.accounts import models as _accounts  # noqa: F401
 from zhizao.assessment import models as _assessment  # noqa: F401
 from zhizao.connectors import models as _connectors  # noqa: F401
 from zhizao.db.base import Base
+from zhizao.maintenance import models_health as _maintenance_health  # noqa: F401
+from zhizao.maintenance import models_sessions as _maintenance_sessions  # noqa: F401
+from zhizao.maintenance import models_workorders as _maintenance_workorders  # noqa: F401
 from zhizao.production import models as _production  # noqa: F401
 from zhizao.programme import models as _programme  # noqa: F401
 from zhizao.programme import models_acceptance as _programme_acceptance  # noqa: F401

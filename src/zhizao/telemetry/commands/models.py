@@ -90,6 +90,9 @@ class Command(Base):
     requester_name: Mapped[str] = mapped_column(String(200))
     requester_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     consent_id: Mapped[int | None] = mapped_column(ForeignKey("equipment_consent.id", ondelete="SET NULL"))
+    # The remote maintenance session it was sent in (maintenance checks and sets it; no foreign key: telemetry
+    # sits below maintenance and knows nothing of its tables).
+    maintenance_session_id: Mapped[int | None] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(32))  # the device's protocol at the time
     value: Mapped[Any] = mapped_column(JSON)  # the new value: number or bool
     old_value: Mapped[Any | None] = mapped_column(JSON)  # the latest stored sample when prepared
