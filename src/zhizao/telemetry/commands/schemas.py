@@ -41,6 +41,7 @@ class CommandRead(_Read):
     requester_name: str
     requester_organisation_id: int | None
     consent_id: int | None
+    maintenance_session_id: int | None = None
     channel: str
     value: CommandValue
     old_value: CommandValue | str | None

@@ -111,6 +111,7 @@ def _snapshot(command: Command, equipment_code: str) -> dict[str, Any]:
     return {
         "equipment": equipment_code, "signal": command.signal_name, "value": command.value,
         "status": command.status.value, "read_back": command.read_back, "via_consent": command.consent_id,
+        **({"maintenance_session": command.maintenance_session_id} if command.maintenance_session_id else {}),
     }  # fmt: skip
 
 
@@ -124,9 +125,17 @@ def _record(session: Session, actor: Principal, command: Command, action: str, d
 
 
 def prepare(
-    session: Session, actor: Principal, data: CommandCreate, env: CommandEnvironment, now: datetime | None = None
+    session: Session,
+    actor: Principal,
+    data: CommandCreate,
+    env: CommandEnvironment,
+    now: datetime | None = None,
+    *,
+    maintenance_session_id: int | None = None,
 ) -> Command:
-    """A pending command with the current value (the latest stored sample) and the new one; nothing is sent."""
+    """A pending command with the current value (the latest stored sample) and the new one; nothing is sent.
+    ``maintenance_session_id``: the remote maintenance session it is sent in, already checked by its caller
+    (``zhizao.maintenance.sessions``); the public API never sets it."""
     now = _now(now)
     with session.begin():
         signal, equipment = _target_of(session, actor, data, now)
@@ -146,7 +155,8 @@ def prepare(
             enterprise_id=equipment.enterprise_id, equipment_id=equipment.id, device_id=device.id,
             signal_id=signal.id, signal_name=signal.name, requested_by=actor.user_id,
             requester_name=actor.display_name or actor.username, requester_organisation_id=actor.organisation_id,
-            consent_id=granted.id if granted else None, channel=device.protocol.value, value=value,
+            consent_id=granted.id if granted else None, maintenance_session_id=maintenance_session_id,
+            channel=device.protocol.value, value=value,
             old_value=stored_as(latest.value, signal.data_type) if latest else None,
             old_value_at=from_us(latest.ts_us) if latest else None, status=CommandStatus.PENDING, created_at=now,
             confirm_by=now + timedelta(seconds=env.policy.confirm_window_s),
