@@ -1,7 +1,7 @@
 """``zhizao demo`` at run time: the web app, an embedded MQTT broker, an ingest worker, the virtual factory (over
-MQTT, and a cell served over OPC UA and Modbus TCP), the connectors that read that cell, alarm evaluation with its
-ticker and webhooks, and remote commands — all in one process and one event loop, so the demo needs nothing
-installed."""
+MQTT, and a cell served over OPC UA and Modbus TCP), the connectors that read that cell, alarm and health evaluation
+with the alarm ticker, webhooks and preventive plans, and remote commands — all in one process and one event loop,
+so the demo needs nothing installed."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from zhizao.simulator.mqtt_json import MqttJsonPublisher, publish_history, run_r
 from zhizao.simulator.mqtt_json import MqttVersion as PublisherVersion
 from zhizao.simulator.opcua_server import OpcUaMachineServer
 from zhizao.simulator.seed import demo_enterprise_id, demo_factory
+from zhizao.streams import run_stream_services, stream_observers
 from zhizao.telemetry import devices
-from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
 from zhizao.telemetry.broker_auth import SERVICE_USERNAME, DatabaseBrokerAuth
 from zhizao.telemetry.commands.mqtt import open_publisher
 from zhizao.telemetry.embedded_broker import EmbeddedBroker
@@ -137,7 +137,7 @@ async def cell_servers(options: DemoOptions) -> AsyncIterator[None]:
 async def run_connectors(database: Database, stop: asyncio.Event) -> None:
     store = open_store(database)
     try:
-        await ConnectorRuntime(database, store, default_drivers(), observers=alarm_observers(database)).run(stop)
+        await ConnectorRuntime(database, store, default_drivers(), observers=stream_observers(database)).run(stop)
     finally:
         store.close()
 
@@ -171,10 +171,10 @@ async def run_demo(
                 stop=stop,
                 mqtt_version=MqttVersion.V311,
                 on_started=attach,
-                observers=alarm_observers,
+                observers=stream_observers,
             )
         )
-        alarms = asyncio.create_task(run_alarm_services(database, stop))
+        services = asyncio.create_task(run_stream_services(database, stop))
         simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
         production = asyncio.create_task(
             _production(database, app.state.telemetry_store, options, stop, before_production)
@@ -197,5 +197,5 @@ async def run_demo(
             stop.set()
             await worker
             await production
-            await alarms
+            await services
             app.state.command_publisher.close()

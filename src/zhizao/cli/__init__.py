@@ -42,7 +42,7 @@ from zhizao.runtime import DemoOptions, run_demo
 from zhizao.seeding import SeedReport
 from zhizao.settings import Settings, ensure_safe_to_serve
 from zhizao.simulator.cli import simulate_app
-from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
+from zhizao.streams import run_stream_services, stream_observers
 from zhizao.telemetry.ingest.decoding import Decoder
 from zhizao.telemetry.ingest.metrics import IngestStatus
 from zhizao.telemetry.ingest.worker import run_worker
@@ -171,7 +171,8 @@ def ingest(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run an ingest worker: MQTT JSON (and Sparkplug B) → validation → telemetry store, at-least-once; alarm rules
-    are evaluated on each committed batch, and the alarm ticker and webhook delivery run beside it.
+    and equipment health are evaluated on each committed batch, and the alarm ticker, webhook delivery and
+    preventive maintenance plans run beside it.
 
     SIGTERM or Ctrl+C drains: what was taken is committed and acknowledged before the worker exits."""
     settings = settings_from(data_dir, database_url, mqtt_url=mqtt_url)
@@ -186,8 +187,8 @@ def ingest(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        alarms_database = create_database(settings)
-        alarms = asyncio.create_task(run_alarm_services(alarms_database, stop))
+        services_database = create_database(settings)
+        services = asyncio.create_task(run_stream_services(services_database, stop))
         try:
             return await run_worker(
                 settings,
@@ -197,12 +198,12 @@ def ingest(
                 stop=stop,
                 metrics_port=metrics_port,
                 decoders=decoders,
-                observers=alarm_observers,
+                observers=stream_observers,
             )
         finally:
             stop.set()
-            await alarms
-            alarms_database.dispose()
+            await services
+            services_database.dispose()
 
     status = asyncio.run(until_signalled())
     say(f"stopped: {status.samples_stored} samples stored, {status.dead_letters} dead letters")

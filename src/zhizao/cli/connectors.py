@@ -11,7 +11,7 @@ import typer
 from zhizao.cli.common import DatabaseUrl, DataDir, open_database, say, settings_from
 from zhizao.connectors.drivers import default_drivers
 from zhizao.connectors.runtime import ConnectorRuntime, runtime_name
-from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
+from zhizao.streams import run_stream_services, stream_observers
 from zhizao.telemetry.store.factory import open_store
 
 connectors_app = typer.Typer(help="Connectors (OPC UA, Modbus TCP): the runtime that polls them.", no_args_is_help=True)
@@ -25,7 +25,8 @@ def run(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Run every enabled connector until SIGTERM or Ctrl+C; configuration changes apply within seconds. Alarm rules
-    are evaluated on what they store; the alarm ticker and webhook delivery run beside (safe in several processes).
+    and equipment health are evaluated on what they store; the alarm ticker, webhooks and preventive plans run beside
+    (safe in several processes).
 
     On PostgreSQL, run one on each of several hosts: each connector runs in exactly one of them."""
     settings = settings_from(data_dir, database_url)
@@ -35,7 +36,7 @@ def run(
             database,
             store,
             default_drivers(),
-            observers=alarm_observers(database),
+            observers=stream_observers(database),
             enterprise_id=enterprise,
             reload_s=reload_s,
         )
@@ -47,12 +48,12 @@ def run(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
-            alarms = asyncio.create_task(run_alarm_services(database, stop))
+            services = asyncio.create_task(run_stream_services(database, stop))
             try:
                 await runtime.run(stop)
             finally:
                 stop.set()
-                await alarms
+                await services
 
         try:
             asyncio.run(until_signalled())

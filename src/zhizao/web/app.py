@@ -23,6 +23,17 @@ from zhizao.connectors import api as connectors_api
 from zhizao.connectors import pages as connectors_pages
 from zhizao.connectors.audit_labels import ACTION_LABELS as CONNECTOR_ACTIONS
 from zhizao.db.engine import Database, create_database
+from zhizao.maintenance import api_health as health_api
+from zhizao.maintenance import api_optimisation as optimisation_api
+from zhizao.maintenance import api_sessions as sessions_api
+from zhizao.maintenance import api_workorders as workorders_api
+from zhizao.maintenance import pages_health as health_pages
+from zhizao.maintenance import pages_optimisation as optimisation_pages
+from zhizao.maintenance import pages_sessions as sessions_pages
+from zhizao.maintenance import pages_workorders as workorders_pages
+from zhizao.maintenance.audit_labels_health import ACTION_LABELS as HEALTH_ACTIONS
+from zhizao.maintenance.audit_labels_sessions import ACTION_LABELS as SESSION_ACTIONS
+from zhizao.maintenance.audit_labels_workorders import ACTION_LABELS as WORKORDER_ACTIONS
 from zhizao.production import api as production_api
 from zhizao.production import api_kpi as production_kpi
 from zhizao.production import api_programme as production_programme
@@ -93,6 +104,10 @@ API_ROUTERS = (
     programme_directory_api.router,
     programme_community_api.router,
     programme_cockpit_api.router,
+    health_api.router,
+    optimisation_api.router,
+    sessions_api.router,
+    workorders_api.router,
 )
 PAGE_ROUTERS = (
     shell_pages.router,
@@ -113,6 +128,10 @@ PAGE_ROUTERS = (
     programme_directory_pages.router,
     programme_community_pages.router,
     programme_cockpit_pages.router,
+    health_pages.router,
+    optimisation_pages.router,
+    sessions_pages.router,
+    workorders_pages.router,
 )
 TEMPLATE_PACKAGES = (
     "zhizao.web",
@@ -120,6 +139,7 @@ TEMPLATE_PACKAGES = (
     "zhizao.telemetry",
     "zhizao.connectors",
     "zhizao.production",
+    "zhizao.maintenance",
     "zhizao.assessment",
     "zhizao.programme",
     "zhizao.ui",
@@ -141,6 +161,10 @@ NAVIGATION = (
     *programme_directory_pages.NAV,
     *programme_community_pages.NAV,
     *programme_cockpit_pages.NAV,
+    *health_pages.NAV,
+    *optimisation_pages.NAV,
+    *sessions_pages.NAV,
+    *workorders_pages.NAV,
 )
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,
@@ -149,6 +173,9 @@ AUDIT_ACTION_LABELS = {
     **COMMAND_ACTIONS,
     **CONNECTOR_ACTIONS,
     **PRODUCTION_ACTIONS,
+    **WORKORDER_ACTIONS,
+    **HEALTH_ACTIONS,
+    **SESSION_ACTIONS,
     **PROGRAMME_ACTIONS,
     **ASSESSMENT_ACTIONS,
     **programme_enterprises_audit.ACTION_LABELS,

@@ -1,0 +1,24 @@
+"""What every process that stores telemetry runs beside it, in one place: the commit observers (alarm rules,
+equipment health) and the background services (alarm ticker and webhooks, preventive maintenance plans).
+
+Used by ``zhizao ingest``, ``zhizao connectors run`` and ``zhizao demo``. Each is safe in several processes: the
+alarm ticker takes an advisory lock on PostgreSQL, webhook deliveries are claimed with SKIP LOCKED, a plan's work
+order is unique per occurrence."""
+
+from __future__ import annotations
+
+import asyncio
+
+from zhizao.db.engine import Database
+from zhizao.maintenance.services import maintenance_observers, run_maintenance_services
+from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
+from zhizao.telemetry.ingest.pipeline import CommitObserver
+
+
+def stream_observers(database: Database) -> list[CommitObserver]:
+    return [*alarm_observers(database), *maintenance_observers(database)]
+
+
+async def run_stream_services(database: Database, stop: asyncio.Event) -> None:
+    """The alarm ticker, webhook delivery and preventive plans, until ``stop`` is set."""
+    await asyncio.gather(run_alarm_services(database, stop), run_maintenance_services(database, stop))
