@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import signal
 import socket
 import sys
@@ -43,6 +44,7 @@ from zhizao.seeding import SeedReport
 from zhizao.settings import Settings, ensure_safe_to_serve
 from zhizao.simulator.cli import simulate_app
 from zhizao.streams import run_stream_services, stream_observers
+from zhizao.telemetry.commands.mqtt import open_publisher
 from zhizao.telemetry.ingest.decoding import Decoder
 from zhizao.telemetry.ingest.metrics import IngestStatus
 from zhizao.telemetry.ingest.worker import run_worker
@@ -146,8 +148,14 @@ def _resolve_organisation(session: Session, value: str | None) -> int | None:
 
 def _serve(settings: Settings, announce: str) -> None:
     application = create_app(settings)
+    # Remote commands to MQTT devices go out through the service account (it connects on the first command).
+    publisher = open_publisher(settings.mqtt_url, client_id=f"zhizao-web-{socket.gethostname()}-{os.getpid()}")
+    application.state.command_publisher = publisher
     out.print(Text(announce, style="bold green"))
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    try:
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    finally:
+        publisher.close()
 
 
 @app.command()
