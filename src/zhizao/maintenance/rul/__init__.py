@@ -1,0 +1,2 @@
+"""Remaining useful life (RUL) from run-to-failure histories: C-MAPSS loading, windowed features, a boosted and
+randomised-trees ensemble, conformal prediction intervals and the PHM08 evaluation protocol."""
