@@ -95,7 +95,8 @@ class Command(Base):
     maintenance_session_id: Mapped[int | None] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(32))  # the device's protocol at the time
     value: Mapped[Any] = mapped_column(JSON)  # the new value: number or bool
-    old_value: Mapped[Any | None] = mapped_column(JSON)  # the latest stored sample when prepared
+    # The latest stored sample when prepared; replaced by the device's own value when the write read it first.
+    old_value: Mapped[Any | None] = mapped_column(JSON)
     old_value_at: Mapped[datetime | None]
     read_back: Mapped[Any | None] = mapped_column(JSON)
     status: Mapped[CommandStatus] = mapped_column(str_enum(CommandStatus, "command_status"), default="pending")

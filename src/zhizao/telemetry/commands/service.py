@@ -290,6 +290,8 @@ def _finish(session: Session, actor: Principal, command_id: int, outcome: Dispat
         command = session.get(Command, command_id)
         assert command is not None
         command.status = outcome.status
+        if outcome.old_value is not None:  # the device's own value beats the last stored sample
+            command.old_value = outcome.old_value
         command.read_back = outcome.read_back
         command.detail = outcome.detail
         command.finished_at = now or datetime.now(UTC)

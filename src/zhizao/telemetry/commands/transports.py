@@ -56,6 +56,7 @@ class Dispatch:
     status: CommandStatus
     read_back: Value | str | None = None
     detail: str | None = None
+    old_value: Value | str | None = None  # read from the device just before writing, when the transport can
 
 
 class CommandTransport(Protocol):
@@ -132,13 +133,14 @@ class ConnectorWrite:
             )
         except InputError as exc:
             return Dispatch(CommandStatus.FAILED, detail=f"the device refused the value: {exc.message}")
+        old = outcome.old_value
         if outcome.confirmed:
-            return Dispatch(CommandStatus.SUCCEEDED, read_back=outcome.read_back)
+            return Dispatch(CommandStatus.SUCCEEDED, read_back=outcome.read_back, old_value=old)
         if outcome.read_back is None:
-            return Dispatch(CommandStatus.UNCONFIRMED, detail="written; the value could not be read back")
-        return Dispatch(
-            CommandStatus.FAILED, read_back=outcome.read_back, detail=f"read back {outcome.read_back!r} after writing"
-        )
+            unread = "written; the value could not be read back"
+            return Dispatch(CommandStatus.UNCONFIRMED, detail=unread, old_value=old)
+        detail = f"read back {outcome.read_back!r} after writing"
+        return Dispatch(CommandStatus.FAILED, read_back=outcome.read_back, detail=detail, old_value=old)
 
 
 def _same(stored: float, wanted: Value) -> bool:
