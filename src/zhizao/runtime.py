@@ -23,6 +23,7 @@ from zhizao.connectors.drivers import default_drivers
 from zhizao.connectors.runtime import ConnectorRuntime
 from zhizao.db.engine import Database
 from zhizao.demo import connected
+from zhizao.demo import maintenance as maintenance_demo
 from zhizao.production import jobs
 from zhizao.settings import Settings
 from zhizao.simulator.modbus_server import ModbusMachineServer
@@ -104,17 +105,26 @@ async def _production(
     await jobs.run_periodically(database, store, interval_s=options.production_sync_s, stop=stop)
 
 
+def _cell_run_now(start_ms: int | None) -> FactoryRun:
+    """The cell's run from ``start_ms`` (None: from now), stepped to now: the servers go on from the present, and
+    the history before it is the one the maintenance seeder wrote (the same seed and start give the same data)."""
+    run = connected.cell_run(start_ms)
+    run.step(max(run.now_ms, int(time.time() * 1000)))
+    return run
+
+
 @contextlib.asynccontextmanager
-async def cell_servers(options: DemoOptions) -> AsyncIterator[None]:
-    """The connected cell's OPC UA and Modbus servers. One that cannot start (its port is taken) is logged and
-    left out: its connector then shows as disconnected, with the reason, and the rest of the demo runs."""
+async def cell_servers(options: DemoOptions, start_ms: int | None = None) -> AsyncIterator[None]:
+    """The connected cell's OPC UA and Modbus servers, serving the cell's run that started at ``start_ms`` (the
+    seeded history's start; None: now). One that cannot start (its port is taken) is logged and left out: its
+    connector then shows as disconnected, with the reason, and the rest of the demo runs."""
     async with contextlib.AsyncExitStack() as stack:
         for label, server in (
             (
                 f"OPC UA on {connected.opcua_url(port=options.opcua_port)}",
                 OpcUaMachineServer(
                     port=options.opcua_port,
-                    run=connected.cell_run(),
+                    run=_cell_run_now(start_ms),
                     machines=[connected.OPCUA_MACHINE],
                     path=connected.OPCUA_PATH,
                 ),
@@ -122,7 +132,7 @@ async def cell_servers(options: DemoOptions) -> AsyncIterator[None]:
             (
                 f"Modbus TCP on 127.0.0.1:{options.modbus_port}",
                 ModbusMachineServer(
-                    connected.cell_run(), machines=[connected.MODBUS_MACHINE], port=options.modbus_port
+                    _cell_run_now(start_ms), machines=[connected.MODBUS_MACHINE], port=options.modbus_port
                 ),
             ),
         ):
@@ -183,7 +193,8 @@ async def run_demo(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
         )
         try:
-            async with cell_servers(options):
+            cell_start = maintenance_demo.cell_history_start_ms(database, app.state.telemetry_store)
+            async with cell_servers(options, cell_start):
                 connectors = asyncio.create_task(run_connectors(database, stop))
                 try:
                     await server.serve()

@@ -189,7 +189,7 @@ def test_the_oee_dashboard_draws_its_charts_and_drills_down(page: Any, live_serv
     expect(page.locator("#oee-value")).to_have_text(re.compile(r"^\d+\.\d %$"))
     for chart in ("#trend-chart", "#waterfall-chart", "#pareto-chart"):
         expect(page.locator(f"{chart} canvas")).to_have_count(1)
-    expect(page.locator("#drill-down tbody tr")).to_have_count(2)  # the two lines
+    expect(page.locator("#drill-down tbody tr")).to_have_count(3)  # the two lines and the connected cell
     page.locator("#drill-down tbody a").first.click()
     expect(page.locator("#drill-down tbody tr")).to_have_count(6)  # the line's six machines
     assert errors == []

@@ -7,6 +7,7 @@ from zhizao.db.engine import Database
 from zhizao.demo import assessment as assessment_demo
 from zhizao.demo import connected as connected_demo
 from zhizao.demo import governance as governance_demo
+from zhizao.demo import maintenance as maintenance_demo
 from zhizao.demo import production as production_demo
 from zhizao.seeding import Seeder, SeedReport
 from zhizao.settings import Settings
@@ -14,7 +15,8 @@ from zhizao.simulator import seed as factory_demo
 
 # Accounts, then the virtual factory's plant, then its production history (which needs both); the diagnoses, then
 # the programme run on them (which needs the diagnosed enterprises and the expert pool); last the cell read over
-# OPC UA and Modbus, with the plant's alarm rules (live only: no history).
+# OPC UA and Modbus, with the plant's alarm rules; then its healthy history, health baselines and the maintenance
+# plans and past repairs (which need the cell and the plant).
 SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed,
     factory_demo.seed,
@@ -22,6 +24,7 @@ SEEDERS: tuple[Seeder, ...] = (
     assessment_demo.seed,
     governance_demo.seed,
     connected_demo.seed,
+    maintenance_demo.seed,
 )
 
 

@@ -43,7 +43,13 @@ MODBUS_PORT = 15020
 OPCUA_MACHINE = "L3-CNC-01"
 MODBUS_MACHINE = "L3-CNC-02"
 OPCUA_PATH = "/zhizao/simulator"
-CELL_SEED = 4840
+# With this seed and L3-CNC-01's short healthy life the demo tells a maintenance story: the cell's run starts
+# HISTORY_MS before the demo (those healthy hours are its health baseline), L3-CNC-01 starts to wear about 16 min
+# after the demo starts (up to 39 min when a shift changeover falls in between), fails 3.3–4.1 h in and is repaired
+# by 7.2 h; L3-CNC-02 stays healthy (pinned in tests/demo/test_maintenance_demo.py).
+CELL_SEED = 3089
+DEGRADING_MTBF_H = 4.2
+HISTORY_MS = 2 * 3_600_000
 OVERRIDE_RANGE = (0.0, 150.0)  # % of the programmed feed; machine tools typically allow 0–150 %
 WRITABLE = {
     OPCUA_MACHINE: ("feed_override_pct", "spindle_override_pct"),
@@ -54,7 +60,12 @@ PLATFORM = next(org.name for org in DEMO_ORGANISATIONS if org.key == "platform")
 
 def cell_spec() -> FactorySpec:
     machines = tuple(
-        MachineSpec(code=code, name=f"L3 CNC {n}", equipment_type=EquipmentType.CNC_MACHINE_TOOL)
+        MachineSpec(
+            code=code,
+            name=f"L3 CNC {n}",
+            equipment_type=EquipmentType.CNC_MACHINE_TOOL,
+            mtbf_h=DEGRADING_MTBF_H if code == OPCUA_MACHINE else None,
+        )
         for n, code in enumerate((OPCUA_MACHINE, MODBUS_MACHINE), start=1)
     )
     return FactorySpec(lines=(LineSpec(code="L3", name="Cell 3", machines=machines),), calendar=DEMO_CALENDAR)
@@ -62,6 +73,12 @@ def cell_spec() -> FactorySpec:
 
 def cell_run(start_ms: int | None = None) -> FactoryRun:
     return FactoryRun(cell_spec(), seed=CELL_SEED, start_ms=start_ms if start_ms is not None else _now_ms())
+
+
+def cell_start_ms(now_ms: int) -> int:
+    """Where the cell's run starts for a demo seeded at ``now_ms``: ``HISTORY_MS`` before, on a whole minute (the
+    health windows are whole minutes, so the baseline period starts with a complete one)."""
+    return (now_ms - HISTORY_MS) // 60_000 * 60_000
 
 
 def opcua_url(host: str = "127.0.0.1", port: int | None = None) -> str:

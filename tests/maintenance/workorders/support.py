@@ -13,6 +13,8 @@ from tests.conftest import bearer as fresh_bearer
 from tests.production.builders import DAY, add_interval
 from tests.telemetry.builders import Plant, build_plant
 from zhizao.accounts.roles import OrganisationKind, Role
+from zhizao.maintenance.health.kinds import CaseTrigger, HealthStatus
+from zhizao.maintenance.models_health import MaintenanceCase
 from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 
 API = "/api/maintenance/workorders"
@@ -84,3 +86,16 @@ def build_breakdown_ledger(world: World, plant: Plant) -> None:
 
 def local(hour: int, minute: int = 0) -> datetime:
     return DAY.replace(hour=hour, minute=minute)
+
+
+def open_case(world: World, enterprise_id: int, equipment_id: int) -> int:
+    """A maintenance case as the health observer opens one (degraded spindle), for orders made from a case."""
+    with world.database.session() as session, session.begin():
+        case = MaintenanceCase(
+            enterprise_id=enterprise_id, equipment_id=equipment_id, trigger=CaseTrigger.HEALTH,
+            status=HealthStatus.MAINTENANCE_REQUIRED, title="主轴健康度下降", failure_mode="Spindle bearing wear",
+            recommended_action="Inspect the spindle bearings", evidence={},
+        )  # fmt: skip
+        session.add(case)
+        session.flush()
+        return case.id

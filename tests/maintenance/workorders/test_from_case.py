@@ -6,27 +6,15 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.conftest import World
-from tests.maintenance.workorders.support import API, act, bearer, build_shop, create_order, local
+from tests.maintenance.workorders.support import API, act, bearer, build_shop, create_order, local, open_case
 from tests.telemetry.builders import build_plant
-from zhizao.maintenance.health.kinds import CaseState, CaseTrigger, HealthStatus
+from zhizao.maintenance.health.kinds import CaseState
 from zhizao.maintenance.models_health import MaintenanceCase
-
-
-def _case(world: World, enterprise_id: int, equipment_id: int) -> int:
-    with world.database.session() as session, session.begin():
-        case = MaintenanceCase(
-            enterprise_id=enterprise_id, equipment_id=equipment_id, trigger=CaseTrigger.HEALTH,
-            status=HealthStatus.MAINTENANCE_REQUIRED, title="主轴健康度下降", failure_mode="Spindle bearing wear",
-            recommended_action="Inspect the spindle bearings", evidence={},
-        )  # fmt: skip
-        session.add(case)
-        session.flush()
-        return case.id
 
 
 def test_verifying_the_order_closes_its_case(client: TestClient, world: World) -> None:
     shop = build_shop(world)
-    case_id = _case(world, shop.plant.enterprise_id, shop.plant.equipment_id)
+    case_id = open_case(world, shop.plant.enterprise_id, shop.plant.equipment_id)
     order = create_order(client, shop.owner, shop.plant.equipment_id, case_id=case_id)
     assert order["source"] == "case" and order["case_id"] == case_id
     act(client, shop.owner, order["id"], "assign", assignee_user_id=shop.technician.user_id)
@@ -44,7 +32,7 @@ def test_verifying_the_order_closes_its_case(client: TestClient, world: World) -
 def test_a_case_of_other_equipment_or_another_enterprise_is_refused(client: TestClient, world: World) -> None:
     shop = build_shop(world)
     other = build_plant(world)
-    foreign = _case(world, other.enterprise_id, other.equipment_id)
+    foreign = open_case(world, other.enterprise_id, other.equipment_id)
     body = {"equipment_id": shop.plant.equipment_id, "title": "主轴异响", "case_id": foreign}
     response = client.post(API, json=body, headers=bearer(client, shop.owner))
     assert response.status_code == 422

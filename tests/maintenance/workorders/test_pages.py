@@ -8,7 +8,7 @@ import re
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World
-from tests.maintenance.workorders.support import build_shop
+from tests.maintenance.workorders.support import build_shop, open_case
 
 BASE = "/maintenance/workorders"
 
@@ -32,23 +32,27 @@ def _login(client: TestClient, account: Account) -> str:
 def test_pages_walk_an_order_through(client: TestClient, world: World) -> None:
     shop = build_shop(world)
     csrf = _login(client, shop.owner)
-    form = client.get(f"{BASE}/new", params={"equipment_id": shop.plant.equipment_id, "case_id": 42})
+    case_id = open_case(world, shop.plant.enterprise_id, shop.plant.equipment_id)
+    form = client.get(f"{BASE}/new", params={"equipment_id": shop.plant.equipment_id, "case_id": case_id})
     assert form.status_code == 200
-    assert f'value="{shop.plant.equipment_id}" selected' in form.text and 'name="case_id" value="42"' in form.text
+    assert (
+        f'value="{shop.plant.equipment_id}" selected' in form.text and f'name="case_id" value="{case_id}"' in form.text
+    )
     bad = client.post(
         f"{BASE}/new", data={"equipment_id": str(shop.plant.equipment_id), "title": "", "csrf_token": csrf}
     )
     assert bad.status_code == 422 and "title" in bad.text
     created = client.post(
         f"{BASE}/new",
-        data={"equipment_id": str(shop.plant.equipment_id), "title": "冷却液泄漏", "priority": "1", "case_id": "42",
-              "planned_start": "2026-12-01 08:00", "planned_end": "2026-12-01 07:00", "csrf_token": csrf},
+        data={"equipment_id": str(shop.plant.equipment_id), "title": "冷却液泄漏", "priority": "1",
+              "case_id": str(case_id), "planned_start": "2026-12-01 08:00", "planned_end": "2026-12-01 07:00",
+              "csrf_token": csrf},
     )  # fmt: skip
     assert created.status_code == 422 and "planned_end" in created.text
     created = client.post(
         f"{BASE}/new",
-        data={"equipment_id": str(shop.plant.equipment_id), "title": "冷却液泄漏", "priority": "1", "case_id": "42",
-              "planned_start": "2026-12-01 08:00", "csrf_token": csrf},
+        data={"equipment_id": str(shop.plant.equipment_id), "title": "冷却液泄漏", "priority": "1",
+              "case_id": str(case_id), "planned_start": "2026-12-01 08:00", "csrf_token": csrf},
         follow_redirects=False,
     )  # fmt: skip
     assert created.status_code == 303
