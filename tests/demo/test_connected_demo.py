@@ -19,7 +19,7 @@ from zhizao.runtime import DemoOptions, cell_servers, run_connectors
 from zhizao.settings import Settings
 from zhizao.simulator import seed as factory_demo
 from zhizao.telemetry.alarms.models import AlarmRuleRow
-from zhizao.telemetry.commands.models import EquipmentConsent
+from zhizao.telemetry.commands.models import ConsentScope, EquipmentConsent
 from zhizao.telemetry.kinds import Protocol
 from zhizao.telemetry.machinery import STATE_SIGNAL
 from zhizao.telemetry.models import Device, Equipment, Signal
@@ -62,9 +62,10 @@ def test_the_cell_is_seeded_with_connectors_rules_and_a_consent(
         assert all((s.range_min, s.range_max) == connected.OVERRIDE_RANGE for s in writable)
         rules = session.scalars(select(AlarmRuleRow).where(AlarmRuleRow.enterprise_id == enterprise_id)).all()
         assert len(rules) == 14 and all(rule.enabled for rule in rules)
-        consent = session.scalars(select(EquipmentConsent)).one()
+        consents = session.scalars(select(EquipmentConsent)).all()
         opcua_machine = session.scalar(select(Equipment.id).where(Equipment.code == connected.OPCUA_MACHINE))
-        assert consent.enterprise_id == enterprise_id and consent.equipment_id == opcua_machine
+        assert {c.scope for c in consents} == {ConsentScope.REMOTE_COMMAND, ConsentScope.REMOTE_MAINTENANCE}
+        assert all(c.enterprise_id == enterprise_id and c.equipment_id == opcua_machine for c in consents)
 
 
 def test_the_demo_reads_the_cell_over_opcua_and_modbus(

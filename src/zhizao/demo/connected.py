@@ -3,8 +3,9 @@
 Lines L1 and L2 publish over MQTT. The cell L3 (柔性加工单元) adds two CNC machines served by the simulator at run
 time: L3-CNC-01 over OPC UA (40001/40501-style nodes) and L3-CNC-02 over Modbus TCP, each read by a connector of the
 demo enterprise, so `zhizao demo` shows all three protocols. Their feed overrides are writable within 0–150 %, for
-remote commands; the platform operator holds the owner's consent for L3-CNC-01. A few alarm rules watch the plant:
-motor temperature, vibration, a machine out of service, and stale data from the connected cell.
+remote commands; the platform operator holds the owner's consents (remote maintenance and commands) for L3-CNC-01.
+A few alarm rules watch the plant: motor temperature, vibration, a machine out of service, and stale data from the
+connected cell.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from zhizao.simulator.seed import DEMO_CALENDAR, demo_enterprise_id, machine_nam
 from zhizao.telemetry import assets, devices
 from zhizao.telemetry.alarms import service as alarm_service
 from zhizao.telemetry.commands import consent
+from zhizao.telemetry.commands.models import ConsentScope
 from zhizao.telemetry.commands.schemas import ConsentCreate
 from zhizao.telemetry.kinds import DataType, EquipmentType, NodeLevel, Protocol, SignalKind
 from zhizao.telemetry.machinery import STATE_SIGNAL, MachineryItemState
@@ -117,11 +119,11 @@ def seed(database: Database, settings: Settings) -> SeedReport:
         platform_id = session.scalar(select(Organisation.id).where(Organisation.name == PLATFORM))
         session.rollback()
         if platform_id is not None:
-            consent.grant(
-                session,
-                actor,
-                ConsentCreate(grantee_id=platform_id, equipment_id=equipment_ids[OPCUA_MACHINE], note="远程运维试点"),
-            )
+            for scope in (ConsentScope.REMOTE_MAINTENANCE, ConsentScope.REMOTE_COMMAND):
+                grant = ConsentCreate(
+                    grantee_id=platform_id, scope=scope, equipment_id=equipment_ids[OPCUA_MACHINE], note="远程运维试点"
+                )
+                consent.grant(session, actor, grant)
     return SeedReport(
         title="Connected cell (OPC UA, Modbus TCP), alarm rules",
         headers=("machines", "connectors", "alarm rules"),
