@@ -56,3 +56,36 @@ def _summary(report: Evaluation) -> str:
         f"window {report.window}, seed {report.seed}) in {report.train_seconds:.1f} s; "
         f"tested in {report.evaluate_seconds:.1f} s; macro-F1 per test load: {scores}; min {report.min_macro_f1:.4f}"
     )
+
+
+@bearing_app.command("train")
+def train(
+    data: Annotated[Path, typer.Option("--data", help="A folder with manifest.json and one .npz per recording.")],
+    out: Annotated[Path, typer.Option("--out", help="The model file to write (header, then the model).")],
+    train_load: Annotated[float, typer.Option("--train-load", help="Train on the recordings at this load (hp).")] = 0,
+    window: Annotated[int, typer.Option(help="Samples per window at 12 kHz.", min=256)] = DEFAULT_WINDOW,
+    seed: Annotated[int, typer.Option(help="Random seed of the trees.")] = 0,
+) -> None:
+    """Train on the recordings at one load and save a model the registry accepts (header with classes, rate,
+    window, training data and the payload's checksum; upload it at POST /api/maintenance/models/upload)."""
+    from zhizao.errors import InputError
+    from zhizao.maintenance.vibration.classifier import train as fit
+    from zhizao.maintenance.vibration.dataset import load_folder
+    from zhizao.maintenance.vibration.online import save_checked
+
+    def run() -> dict[str, object]:
+        recordings = [r for r in load_folder(data) if r.load == train_load]
+        if not recordings:
+            raise InputError.for_field("train_load", f"no recordings at load {train_load:g} in {data}")
+        model = fit(recordings, window=window, seed=seed, description=f"{data.name} at load {train_load:g}")
+        return save_checked(model, out).as_dict()
+
+    metadata = guarded(run)
+    training = metadata["training"]
+    assert isinstance(training, dict)
+    classes = metadata["classes"]
+    assert isinstance(classes, list)
+    say(
+        f"saved {out}: {len(classes)} classes ({', '.join(classes)}), {training['windows']} windows "
+        f"of {metadata['window']} samples at {metadata['fs']} Hz from {len(training['recordings'])} recordings"
+    )

@@ -9,4 +9,5 @@ ACTION_LABELS: dict[str, str] = {
     "maintenance_case.open": N_("Opened maintenance case"),
     "maintenance_case.acknowledge": N_("Acknowledged maintenance case"),
     "maintenance_case.close": N_("Closed maintenance case"),
+    "maintenance_recording.diagnose": N_("Diagnosed vibration recording"),
 }

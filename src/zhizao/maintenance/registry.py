@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,14 @@ from zhizao.errors import Conflict, InputError, NotFound
 from zhizao.fields import MAX_ID
 from zhizao.maintenance.health import access
 from zhizao.maintenance.health.kinds import ModelKind, ModelStatus
-from zhizao.maintenance.health.predictor import Predictor, known_formats, loader_for
+from zhizao.maintenance.health.predictor import (
+    ArtefactInfo,
+    Predictor,
+    detect_format,
+    inspector_for,
+    known_formats,
+    loader_for,
+)
 from zhizao.maintenance.health.reading import moment_us
 from zhizao.maintenance.health.schemas import ModelCreate
 from zhizao.maintenance.models_health import MAX_ARTEFACT, DeploymentRevision, MaintenanceModel, ModelDeployment
@@ -61,16 +68,28 @@ def equipment_signals(session: Session, equipment_id: int) -> dict[str, Signal]:
     return {row.name: row for row in rows}
 
 
-def bind_signals(session: Session, equipment: Equipment, names: Sequence[str], field: str) -> dict[str, int]:
-    """Each name the model needs → the equipment's signal id; a 422 naming every one it lacks."""
+def bind_signals(
+    session: Session,
+    equipment: Equipment,
+    names: Sequence[str],
+    field: str,
+    mapping: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """Each name the model needs → the equipment's signal id (``mapping``: model signal → equipment signal name,
+    where they are named differently); a 422 naming every one it lacks."""
+    mapping = mapping or {}
+    unknown = [name for name in mapping if name not in names]
+    if unknown:
+        raise InputError.for_field("body.signal_map", f"the model has no signals named {', '.join(unknown)}")
     available = equipment_signals(session, equipment.id)
-    missing = [name for name in names if name not in available]
+    missing = [name for name in names if mapping.get(name, name) not in available]
     if missing:
+        shown = [name if mapping.get(name, name) == name else f"{name} (as {mapping[name]})" for name in missing]
         raise InputError.for_field(
             field,
-            f"equipment {equipment.code} lacks signals the model was trained on: {', '.join(missing)}",
+            f"equipment {equipment.code} lacks signals the model was trained on: {', '.join(shown)}",
         )
-    return {name: available[name].id for name in names}
+    return {name: available[mapping.get(name, name)].id for name in names}
 
 
 def _model_clauses(session: Session, actor: Principal) -> list[ColumnElement[bool]]:
@@ -192,41 +211,87 @@ def register_model(session: Session, actor: Principal, data: ModelCreate) -> Mai
         raise InputError.for_field("body.artefact_base64", "not valid base64") from exc
     if len(artefact) > MAX_ARTEFACT:
         raise InputError.for_field("body.artefact_base64", f"larger than {MAX_ARTEFACT // 1024 // 1024} MiB")
-    loader = loader_for(data.artefact_format)
-    if loader is None:
+    info = artefact_info(data.artefact_format, artefact, "body.artefact_format", "body.artefact_base64")
+    if info.kind != data.kind:
+        raise InputError.for_field("body.kind", f"the artefact is a {info.kind.value} model")
+    if data.signals is not None and list(data.signals) != list(info.signals):
         raise InputError.for_field(
-            "body.artefact_format", f"no loader for this format; known: {', '.join(known_formats())}"
-        )
-    try:
-        predictor = loader(artefact)
-    except Exception as exc:  # whatever the loader raises about bad bytes is the caller's artefact's fault
-        raise InputError.for_field("body.artefact_base64", f"the artefact does not load: {exc}") from exc
-    if predictor.kind != data.kind:
-        raise InputError.for_field("body.kind", f"the artefact is a {predictor.kind.value} model")
-    if data.signals is not None and list(data.signals) != list(predictor.signals):
-        raise InputError.for_field(
-            "body.signals", f"the artefact was trained on {', '.join(predictor.signals)}, not on these"
+            "body.signals", f"the artefact was trained on {', '.join(info.signals)}, not on these"
         )
     with session.begin():
         return create_model(
             session, actor, enterprise_id=_owner(session, actor, data.enterprise_id), name=data.name,
             kind=data.kind, artefact_format=data.artefact_format, artefact=artefact,
-            signals=predictor.signals, metrics=dict(data.metrics), training_start=data.training_start,
-            training_end=data.training_end, note=data.note,
+            signals=info.signals, metrics={**info.metrics, **data.metrics}, training_start=data.training_start,
+            training_end=data.training_end, note=data.note or info.note or None,
         )  # fmt: skip
 
 
-def deploy(session: Session, actor: Principal | None, model: MaintenanceModel, equipment: Equipment) -> ModelDeployment:
-    """Apply ``model`` to ``equipment`` within the caller's open transaction."""
+def artefact_info(artefact_format: str, artefact: bytes, format_field: str, artefact_field: str) -> ArtefactInfo:
+    """What the artefact holds: from its header where its format has one (checked, never unpickled), else by
+    loading it with its format's loader. A 422 on ``artefact_field`` for anything wrong with the bytes."""
+    inspector = inspector_for(artefact_format)
+    if inspector is not None:
+        return inspector(artefact)  # raises InputError on the artefact field itself
+    loader = loader_for(artefact_format)
+    if loader is None:
+        raise InputError.for_field(format_field, f"no loader for this format; known: {', '.join(known_formats())}")
+    try:
+        predictor = loader(artefact)
+    except Exception as exc:  # whatever the loader raises about bad bytes is the caller's artefact's fault
+        raise InputError.for_field(artefact_field, f"the artefact does not load: {exc}") from exc
+    return ArtefactInfo(predictor.kind, tuple(predictor.signals))
+
+
+def register_file(
+    session: Session,
+    actor: Principal,
+    *,
+    name: str,
+    artefact: bytes,
+    enterprise_id: int | None = None,
+    note: str | None = None,
+) -> MaintenanceModel:
+    """Register an uploaded model file (a RUL or bearing model as ``zhizao maintenance … train`` saves it): its
+    format, kind, signals and metrics come from its header, checked before anything of it is unpickled."""
+    if len(artefact) > MAX_ARTEFACT:
+        raise InputError.for_field("body.file", f"larger than {MAX_ARTEFACT // 1024 // 1024} MiB")
+    artefact_format = detect_format(artefact)
+    if artefact_format is None:
+        raise InputError.for_field("body.file", "not a zhizao RUL or bearing model file (unknown header)")
+    info = artefact_info(artefact_format, artefact, "body.file", "body.file")
+    with session.begin():
+        return create_model(
+            session, actor, enterprise_id=_owner(session, actor, enterprise_id), name=name, kind=info.kind,
+            artefact_format=artefact_format, artefact=artefact, signals=info.signals, metrics=info.metrics,
+            note=note or info.note or None,
+        )  # fmt: skip
+
+
+def deploy(
+    session: Session,
+    actor: Principal | None,
+    model: MaintenanceModel,
+    equipment: Equipment,
+    mapping: Mapping[str, str] | None = None,
+) -> ModelDeployment:
+    """Apply ``model`` to ``equipment`` within the caller's open transaction (``mapping``: model signal →
+    equipment signal name, for signals the equipment names differently)."""
     if model.status == ModelStatus.RETIRED:
         raise Conflict(f"model {model.id} is retired")
+    if model.kind == ModelKind.BEARING:
+        # It reads waveforms, which the telemetry stream does not carry; the stream observer would store an empty
+        # prediction every window. Recordings are diagnosed on upload (``vibration.online.diagnose_recording``).
+        raise InputError.for_field(
+            "path.model_id", "a bearing model diagnoses uploaded recordings; it is not deployed to the stream"
+        )
     if model.enterprise_id is not None and model.enterprise_id != equipment.enterprise_id:
         raise NotFound(f"equipment {equipment.id} not found")
     if model.equipment_id is not None and model.equipment_id != equipment.id:
         raise InputError.for_field(
             "body.equipment_id", "a health baseline describes only the equipment it was learnt on"
         )
-    signal_map = bind_signals(session, equipment, model.signals, "body.equipment_id")
+    signal_map = bind_signals(session, equipment, model.signals, "body.equipment_id", mapping)
     now = datetime.now(UTC)
     previous = session.scalars(
         select(ModelDeployment).where(
@@ -266,11 +331,13 @@ def _refresh_status(session: Session, model_ids: Sequence[int]) -> None:
             model.status = ModelStatus.REGISTERED
 
 
-def deploy_model(session: Session, actor: Principal, model_id: int, equipment_id: int) -> ModelDeployment:
+def deploy_model(
+    session: Session, actor: Principal, model_id: int, equipment_id: int, mapping: Mapping[str, str] | None = None
+) -> ModelDeployment:
     with session.begin():
         model = _model_for_write(session, actor, model_id)
         equipment = access.equipment_for_write(session, actor, equipment_id)
-        return deploy(session, actor, model, equipment)
+        return deploy(session, actor, model, equipment, mapping)
 
 
 def retire_model(session: Session, actor: Principal, model_id: int) -> MaintenanceModel:

@@ -24,6 +24,7 @@ from zhizao.connectors import pages as connectors_pages
 from zhizao.connectors.audit_labels import ACTION_LABELS as CONNECTOR_ACTIONS
 from zhizao.db.engine import Database, create_database
 from zhizao.maintenance import api_health as health_api
+from zhizao.maintenance import api_online as online_api
 from zhizao.maintenance import api_optimisation as optimisation_api
 from zhizao.maintenance import api_sessions as sessions_api
 from zhizao.maintenance import api_workorders as workorders_api
@@ -105,6 +106,7 @@ API_ROUTERS = (
     programme_community_api.router,
     programme_cockpit_api.router,
     health_api.router,
+    online_api.router,
     optimisation_api.router,
     sessions_api.router,
     workorders_api.router,

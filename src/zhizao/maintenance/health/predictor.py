@@ -6,12 +6,20 @@ A model kind other than the health baseline (``zhizao.maintenance.rul``'s ``RulM
 artefact format it writes → a function from the artefact's bytes to a ``Predictor`` — or by calling
 ``register_loader``. ``loader_for`` imports those packages on first use, so neither side imports the other at import
 time.
+
+A format whose artefact carries a header (RUL and bearing model files: a JSON header, then a pickle) also exposes
+``PREDICTOR_INSPECTORS`` (format → a function from bytes to ``ArtefactInfo``, reading the header and checking the
+payload without unpickling it) and ``ARTEFACT_MAGIC`` (format → the bytes its files start with): the registry
+accepts such an artefact on its header alone and unpickles it only when it is first applied, through
+``restricted_loads``, which refuses any class outside the packages a model is made of.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import json
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -59,6 +67,88 @@ class Predictor(Protocol):
 Loader = Callable[[bytes], Predictor]
 
 
+@dataclass(frozen=True, slots=True)
+class ArtefactInfo:
+    """What an artefact's header says, read without unpickling it."""
+
+    kind: ModelKind
+    signals: tuple[str, ...]
+    metrics: dict[str, Any] = field(default_factory=dict)  # validation figures and the training data's description
+    note: str = ""
+
+
+Inspector = Callable[[bytes], ArtefactInfo]
+
+# Where the classes of a pickled model may come from; anything else (os, subprocess, builtins.eval) is refused.
+PICKLE_MODULES = ("numpy", "scipy", "sklearn", "zhizao.maintenance.rul", "zhizao.maintenance.vibration", "collections")
+_PICKLE_BUILTINS = frozenset({"slice", "range", "complex", "frozenset", "set", "bytearray"})
+
+
+class UnsafeArtefact(ValueError):
+    pass
+
+
+def _allowed(module: str, name: str) -> bool:
+    if "." in name or (name.startswith("__") and name.endswith("__")):
+        return False  # a dotted name reaches through a module to what it imported; a dunder to its internals
+    if module in ("builtins", "copyreg", "_codecs"):
+        return module != "builtins" or name in _PICKLE_BUILTINS
+    return any(module == root or module.startswith(root + ".") for root in PICKLE_MODULES)
+
+
+class _Stub:
+    """Stands for every class while a pickle is checked: accepts whatever the stream does to it, runs nothing."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _Stub:
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+    def append(self, item: Any) -> None:
+        pass
+
+    def extend(self, items: Any) -> None:
+        pass
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+class _CheckingUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if not _allowed(module, name):
+            raise UnsafeArtefact(f"the payload refers to {module}.{name}")
+        return _Stub
+
+
+def check_pickle(payload: bytes) -> None:
+    """Read the pickle through with every class replaced by a stub (nothing of the model runs): complete, naming
+    only classes from ``PICKLE_MODULES``."""
+    try:
+        _CheckingUnpickler(io.BytesIO(payload)).load()
+    except UnsafeArtefact:
+        raise
+    except Exception as exc:  # a truncated or garbled stream raises UnpicklingError, EOFError, ValueError, …
+        raise UnsafeArtefact(f"the payload is not a complete pickle ({type(exc).__name__}: {exc})") from exc
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if not _allowed(module, name):
+            raise UnsafeArtefact(f"the payload refers to {module}.{name}")
+        return super().find_class(module, name)
+
+
+def restricted_loads(payload: bytes) -> Any:
+    """Unpickle a model whose classes all come from ``PICKLE_MODULES``; a mitigation, not a sandbox: register
+    only models from people allowed to register them."""
+    return _RestrictedUnpickler(io.BytesIO(payload)).load()
+
+
 class BaselinePredictor:
     """A health baseline as a predictor: the value is the health score, the label the NE107 status."""
 
@@ -96,6 +186,8 @@ def _load_baseline_predictor(artefact: bytes) -> Predictor:
 
 
 _LOADERS: dict[str, Loader] = {BASELINE_FORMAT: _load_baseline_predictor}
+_INSPECTORS: dict[str, Inspector] = {}
+_MAGIC: dict[str, bytes] = {}
 _searched = False
 
 
@@ -103,18 +195,46 @@ def register_loader(artefact_format: str, loader: Loader) -> None:
     _LOADERS[artefact_format] = loader
 
 
-def loader_for(artefact_format: str) -> Loader | None:
+def register_inspector(artefact_format: str, inspector: Inspector, magic: bytes | None = None) -> None:
+    _INSPECTORS[artefact_format] = inspector
+    if magic:
+        _MAGIC[artefact_format] = magic
+
+
+def _search() -> None:
     global _searched
-    if artefact_format not in _LOADERS and not _searched:
-        _searched = True
-        for package in LOADER_PACKAGES:
-            try:
-                module = importlib.import_module(package)
-            except ImportError:
-                continue
-            for name, loader in getattr(module, "PREDICTOR_LOADERS", {}).items():
-                _LOADERS.setdefault(str(name), loader)
+    if _searched:
+        return
+    _searched = True
+    for package in LOADER_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            continue
+        for name, loader in getattr(module, "PREDICTOR_LOADERS", {}).items():
+            _LOADERS.setdefault(str(name), loader)
+        for name, inspector in getattr(module, "PREDICTOR_INSPECTORS", {}).items():
+            _INSPECTORS.setdefault(str(name), inspector)
+        for name, magic in getattr(module, "ARTEFACT_MAGIC", {}).items():
+            _MAGIC.setdefault(str(name), bytes(magic))
+
+
+def loader_for(artefact_format: str) -> Loader | None:
+    if artefact_format not in _LOADERS:
+        _search()
     return _LOADERS.get(artefact_format)
+
+
+def inspector_for(artefact_format: str) -> Inspector | None:
+    """The header reader of a format whose artefacts must be checked before they are unpickled (None: none)."""
+    _search()
+    return _INSPECTORS.get(artefact_format)
+
+
+def detect_format(artefact: bytes) -> str | None:
+    """The format whose files start as ``artefact`` does (an uploaded model file), or None."""
+    _search()
+    return next((name for name, magic in _MAGIC.items() if artefact.startswith(magic)), None)
 
 
 def known_formats() -> list[str]:
