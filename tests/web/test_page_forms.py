@@ -19,8 +19,11 @@ A second walk sends every form files it does not expect and checks that none is 
 the forms it parses itself; a handler reading ``request.form()`` must close it).
 
 The existing ids come from a small seeded world (an enterprise with a project in construction, the current
-edition, a plant with a stop, a diagnosis in progress, an acceptance, a platform, a cohort with a trainee, …)
-and from the links and form actions of the pages rendered from it. An answer below 500 passes: a 4xx, or a
+edition, a plant with a stop, a diagnosis in progress, an acceptance, a platform, a cohort with a trainee, a
+connector, a raised alarm, consents, a remote maintenance session with a pending command, a work order, a
+maintenance case, …) and from the links and form actions of the pages rendered from it, rendered as the
+administrator, the expert, the enterprise's own user and a platform operator (some forms are shown only to
+them; the walk still sends each form as the administrator). An answer below 500 passes: a 4xx, or a
 redirect or re-rendered form that shows the problem. A failure names each input that crashed and the line of
 ``zhizao`` that raised.
 
@@ -55,27 +58,45 @@ from starlette.routing import BaseRoute, Route
 import zhizao
 from tests.assessment.builders import admin as admin_principal
 from tests.assessment.builders import enterprise as assessment_enterprise
-from tests.assessment.builders import running_diagnosis
-from tests.conftest import TEST_SECRET, Account, World
+from tests.assessment.builders import principal_of, running_diagnosis
+from tests.conftest import TEST_SECRET, Account, World, bearer
+from tests.maintenance.health.tenant_cases import health_of_another_enterprise
 from tests.production.builders import build_production
 from tests.programme.builders import current_edition
 from tests.programme.project_builders import built_project
 from tests.programme.tenant_cases_acceptance import open_acceptance, verified_enterprise
 from tests.programme.tenant_cases_community import cohort, posted_request
 from tests.programme.tenant_cases_directory import applied_integrator, platform
-from tests.telemetry.builders import build_plant
+from tests.telemetry.builders import Plant, build_plant
 from tests.web.routes import _role_requirement, collection_app
 from tests.web.test_pages import _csrf, _sign_in
 from zhizao.accounts import auth
 from zhizao.accounts.roles import Role
 from zhizao.accounts.schemas import ApiTokenCreate
+from zhizao.connectors import service as connectors
+from zhizao.connectors.drivers import default_drivers
+from zhizao.connectors.schemas import ConnectorCreate
 from zhizao.db.engine import create_database
+from zhizao.maintenance.sessions import service as sessions
+from zhizao.maintenance.sessions.schemas import SessionCreate
+from zhizao.maintenance.workorders import service as workorders
+from zhizao.maintenance.workorders.schemas import WorkOrderCreate
 from zhizao.programme import service_parks, service_talent, service_workplan
 from zhizao.programme.kinds import District, ProjectStage
 from zhizao.programme.schemas_community import TraineeCreate, WorkTaskCreate
 from zhizao.programme.schemas_enterprises import ParkCreate
 from zhizao.settings import load_settings
+from zhizao.telemetry import devices
 from zhizao.telemetry import pages as telemetry_pages
+from zhizao.telemetry.alarms import service as alarms
+from zhizao.telemetry.alarms.evaluator import AlarmEvaluator
+from zhizao.telemetry.commands import consent
+from zhizao.telemetry.commands.models import ConsentScope
+from zhizao.telemetry.commands.schemas import ConsentCreate
+from zhizao.telemetry.kinds import Protocol
+from zhizao.telemetry.schemas import SignalCreate
+from zhizao.telemetry.store.base import Point
+from zhizao.telemetry.timeutil import now_us
 from zhizao.web.app import create_app
 
 HUGE = "99999999999999999999"  # past 2**64: OverflowError when bound on SQLite, out of range on PostgreSQL
@@ -120,6 +141,7 @@ KNOWN_LEAKS: dict[tuple[str, str], str] = {}
 NOT_OPENED_AS_ADMIN = {
     "GET /lang/{locale}",  # switches the language and redirects back
     "GET /public/cases/{project_id}",  # only a recognised factory's published case; its 404 is walked all the same
+    "GET /equipment/{equipment_id}/commands",  # administrators never command equipment (403): the owner decides
 }
 
 
@@ -315,11 +337,24 @@ TEMPLATE_NAMES = sorted(
 # --- the walk: one app, a small world, the pages it renders ----------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Seeded:
+    """The seeded world: existing values by path (and query) parameter name, and the callers besides the
+    administrator whose pages show forms no administrator is shown."""
+
+    seeds: dict[str, str]
+    expert: Account  # assigned to the diagnosis and the acceptance
+    owner: Account  # a user of the seeded enterprise: its consents, the end of a session on its equipment
+    operator: Account  # a platform operator's user with both consents, who holds the seeded session
+
+
 @dataclass
 class Walk:
     client: TestClient
     admin: Account
     expert: Account  # assigned to the diagnosis and the acceptance
+    owner: Account  # a user of the seeded enterprise
+    operator: Account  # a platform operator's user, holding the seeded maintenance session
     seeds: dict[str, str]  # path parameter name → an existing value
     path_values: dict[str, dict[str, str]] = field(default_factory=dict)  # page id → path values seen in links
     forms: dict[str, Form] = field(default_factory=dict)  # page id → the form a page rendered for it
@@ -353,14 +388,17 @@ class Walk:
 
     def harvest(self) -> None:
         """Render every GET page (with existing ids once links name them), reading links and forms; as the
-        administrator, then as the expert (whose review forms only an expert is shown)."""
-        for account in (self.admin, self.expert):
+        administrator, then as the expert (whose review forms only an expert is shown), the enterprise's own
+        user (consents, ending a session) and the platform operator (a session's findings, commands, closing)."""
+        for account in (self.admin, self.expert, self.owner, self.operator):
             self.sign_in(account)
             rendered: set[str] = set()
             for _ in range(3):  # list pages, then the detail pages they link, then those these link
                 for page in PAGES:
                     if page.method != "GET" or page.id in rendered or page.path.endswith((".pdf", ".xlsx", "/live")):
                         continue
+                    if page.allowed_roles is not None and account.role not in page.allowed_roles:
+                        continue  # refused before it renders anything
                     if page.params and page.id not in self.path_values and not set(page.params) <= set(self.seeds):
                         continue
                     rendered.add(page.id)
@@ -370,15 +408,72 @@ class Walk:
                         self.read(response.text)
 
 
-def _seed(world: World) -> tuple[dict[str, str], Account]:
-    """A small world with one of each thing the pages show: the ids by path parameter name, and the expert
-    assigned to the diagnosis and the acceptance (who may call the routes only experts may call)."""
+def _seed_operations(
+    world: World, client: TestClient, plant: Plant, owner: Account, operator: Account
+) -> dict[str, int]:
+    """On the seeded plant, through the services: a connector, an alarm rule (raised), the owner's consents of
+    both scopes to the platform operator, a writable data point, a session the operator holds and a pending
+    command sent in it, a work order; and a maintenance case (of another enterprise: the health helpers learn a
+    baseline of their own plant). The ids by path parameter name."""
+    admin, own = admin_principal(world), principal_of(owner)
+    nodes = [{"node_id": "ns=2;s=CNC01.Spindle.Speed", "device_code": "L1-CNC-01", "signal": "spindle_speed_rpm"}]
+    settings = {"endpoint_url": "opc.tcp://127.0.0.1:9/plc", "nodes": nodes}  # nothing listens there
+    data = ConnectorCreate(
+        enterprise_id=plant.enterprise_id, name="CNC OPC UA", protocol=Protocol.OPCUA, settings=settings
+    )
+    with world.database.session() as session:
+        connector_id = connectors.create_connector(session, admin, default_drivers(), data).id
+    rule = {"id": "R1", "signal_id": plant.signal_id, "severity": "high", "kind": "threshold", "limit": "high",
+            "setpoint": 12000.0}  # fmt: skip
+    with world.database.session() as session:
+        rule_pk = alarms.create_rule(session, own, rule).id
+    raised = AlarmEvaluator(world.database).evaluate([Point(plant.signal_id, now_us(), 12500.0)])
+    assert raised, "the alarm (and with it its acknowledge and shelve forms) is active"
+    consent_ids = []
+    for scope in (ConsentScope.REMOTE_MAINTENANCE, ConsentScope.REMOTE_COMMAND):
+        with world.database.session() as session:
+            granted = ConsentCreate(grantee_id=operator.organisation_id, scope=scope, equipment_id=plant.equipment_id)
+            consent_ids.append(consent.grant(session, own, granted).id)
+    setpoint = SignalCreate(
+        device_id=plant.device_id, name="spindle_setpoint_rpm", unit="rpm", range_min=0, range_max=12000, writable=True
+    )
+    with world.database.session() as session:
+        setpoint_id = devices.create_signal(session, admin, setpoint).id
+    # Held by the operator the harvest signs in as (not ``seed_session``'s owner's staff, a user the walk does
+    # not know): only a session's operator is shown its findings, command and close forms.
+    with world.database.session() as session:
+        opened = SessionCreate(equipment_id=plant.equipment_id, purpose="主轴振动偏高")
+        session_id = sessions.open_session(session, principal_of(operator), opened).id
+    prepared = client.post(  # pending: confirmed within two minutes or expired, long after the harvest
+        f"/api/maintenance/sessions/{session_id}/commands",
+        json={"signal_id": setpoint_id, "value": 1500},
+        headers=bearer(client, operator),
+    )
+    assert prepared.status_code == 201, prepared.text
+    with world.database.session() as session:
+        order = WorkOrderCreate(equipment_id=plant.equipment_id, title="主轴异响", assignee_name="张工")
+        order_id = workorders.create_order(session, own, order).id
+    _, health = health_of_another_enterprise(world, client)
+    case_id = health["case_id"]
+    assert isinstance(case_id, int)
+    return {
+        "connector_id": connector_id, "rule_pk": rule_pk, "consent_id": consent_ids[-1], "session_id": session_id,
+        "command_id": prepared.json()["id"], "order_id": order_id, "case_id": case_id,
+    }  # fmt: skip
+
+
+def _seed(world: World, client: TestClient) -> Seeded:
+    """A small world with one of each thing the pages show: the ids by path parameter name, the expert assigned
+    to the diagnosis and the acceptance (who may call the routes only experts may call), and the seeded
+    enterprise's own user and a platform operator's, whose pages show forms an administrator is not shown."""
     officer = admin_principal(world)
     built = built_project(world, ProjectStage.IN_CONSTRUCTION)
     production = build_production(world, build_plant(world, built.enterprise_id))
     diagnosis_id, team = running_diagnosis(world, assessment_enterprise(world))
     acceptance_id = open_acceptance(world, world.user(Role.OFFICER), built.id, [team[0].user])
-    platform_id, _ = platform(world)
+    platform_id, operator = platform(world)
+    owner = world.user(Role.ENTERPRISE, built.enterprise_id)
+    operations = _seed_operations(world, client, production.plant, owner, operator)
     cohort_id = cohort(world)
     request_id, _ = posted_request(world)
     integrator = applied_integrator(world)
@@ -402,12 +497,13 @@ def _seed(world: World) -> tuple[dict[str, str], Account]:
         "expert_id": team[0].id, "acceptance_id": acceptance_id, "platform_id": platform_id, "cohort_id": cohort_id,
         "trainee_id": trainee.id, "request_id": request_id, "park_id": park.id, "task_id": task.id,
         "integrator_id": integrator.organisation_id, "user_id": victim.user_id,
-        "organisation_id": victim.organisation_id, "token_id": token_id,
+        "organisation_id": victim.organisation_id, "token_id": token_id, **operations,
     }  # fmt: skip
     verification_id = verified_enterprise(world).verification_id
     # Query parameters too, for the harvest: the stop's day, the work plan's year.
     values = {"locale": "en", "verification_id": verification_id, "date": "2026-12-01", "year": 2021}
-    return {name: str(value) for name, value in {**ids, **values}.items()}, team[0].user
+    seeds = {name: str(value) for name, value in {**ids, **values}.items()}
+    return Seeded(seeds, team[0].user, owner, operator)
 
 
 @pytest.fixture(scope="module")
@@ -423,8 +519,8 @@ def walk(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
             patch.setattr(telemetry_pages, "LIVE_INTERVAL_S", 0.001)
             with TestClient(create_app(settings, database), base_url="https://testserver") as client:
                 world = World(database)
-                seeds, expert = _seed(world)
-                walk = Walk(client, world.user(Role.ADMIN), expert, seeds)
+                seeded = _seed(world, client)
+                walk = Walk(client, world.user(Role.ADMIN), seeded.expert, seeded.owner, seeded.operator, seeded.seeds)
                 walk.sign_in(walk.admin)
                 walk.harvest()
                 yield walk
@@ -612,6 +708,12 @@ def test_the_walk_reaches_the_handlers(walk: Walk) -> None:
         "POST /programme/projects/{project_id}/transitions",
         "POST /assessment/{assessment_id}/domains/{domain_key}",
         "POST /production/stops/{stop_id}/reason",
+        # only the enterprise's own user, or the platform operator holding the session, is shown these
+        "POST /commands/consents/{consent_id}/revoke",
+        "POST /maintenance/sessions/{session_id}/end",
+        "POST /maintenance/sessions/{session_id}/findings",
+        "POST /maintenance/sessions/{session_id}/commands",
+        "POST /commands/{command_id}/confirm",
     } <= set(walk.forms)
     walk.sign_in(walk.admin)
     for page in PAGES:

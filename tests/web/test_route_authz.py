@@ -24,6 +24,11 @@ from fastapi.testclient import TestClient
 from tests.assessment import tenant_cases as assessment_cases
 from tests.conftest import TEST_SECRET, Account, World, bearer
 from tests.connectors import tenant_cases as connector_cases
+from tests.maintenance.health import tenant_cases as health_cases
+from tests.maintenance.optimisation import tenant_cases as optimisation_cases
+from tests.maintenance.registry import tenant_cases as registry_cases
+from tests.maintenance.sessions import tenant_cases as session_cases
+from tests.maintenance.workorders import tenant_cases as workorder_cases
 from tests.production.builders import build_production
 from tests.production.programme_builders import BASELINE, EVALUATION, build_factory
 from tests.programme import (
@@ -62,7 +67,7 @@ def _other_users_token(world: World, client: TestClient) -> tuple[Account, dict[
 
 def _plant_of_another_enterprise(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
     plant = build_plant(world)
-    params = {
+    params: dict[str, object] = {
         "node_id": plant.line_id,
         "equipment_id": plant.equipment_id,
         "device_id": plant.device_id,
@@ -159,6 +164,11 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **alarm_cases.TENANT_CASES,
     **connector_cases.TENANT_CASES,
     **command_cases.TENANT_CASES,
+    **optimisation_cases.TENANT_CASES,
+    **health_cases.TENANT_CASES,
+    **workorder_cases.TENANT_CASES,
+    **session_cases.TENANT_CASES,
+    **registry_cases.TENANT_CASES,
 }
 
 # Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
@@ -177,10 +187,18 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     **alarm_cases.TENANT_BODIES,
     **connector_cases.TENANT_BODIES,
     **command_cases.TENANT_BODIES,
+    **health_cases.TENANT_BODIES,
+    **workorder_cases.TENANT_BODIES,
+    **session_cases.TENANT_BODIES,
+    **registry_cases.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.
 REQUIRED_QUERY = {"start": "2026-11-28T00:00:00+08:00", "end": "2026-11-29T00:00:00+08:00"}
+# … and those only some routes require, so that the tenant walk reaches the tenant check.
+TENANT_QUERIES: dict[tuple[str, str], dict[str, str | int]] = {
+    **session_cases.TENANT_QUERIES,
+}
 
 PROTECTED = [op for op in OPERATIONS if op.path not in PUBLIC_PATHS]
 ROLE_LIMITED = [op for op in PROTECTED if op.allowed_roles is not None]
@@ -255,7 +273,7 @@ def test_another_tenants_id_gets_404(client: TestClient, world: World, op: Opera
     response = client.request(
         op.method,
         op.url(**params),
-        params=REQUIRED_QUERY,
+        params={**REQUIRED_QUERY, **TENANT_QUERIES.get((op.method, op.path), {})},
         headers=bearer(client, caller),
         json=TENANT_BODIES.get((op.method, op.path), {}) if op.has_body else None,
     )

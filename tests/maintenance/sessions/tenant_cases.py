@@ -56,6 +56,6 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", f"{API}/sessions/{{session_id}}/commands"): {"signal_id": 1, "value": 1},
 }
 # Query parameters a route requires besides the walk's own, so that it reaches the tenant check, not a 422.
-TENANT_QUERIES: dict[tuple[str, str], dict[str, object]] = {
+TENANT_QUERIES: dict[tuple[str, str], dict[str, str | int]] = {
     ("GET", f"{API}/sessions/{{session_id}}/trend"): {"signal_id": 1, "minutes": 60},
 }
