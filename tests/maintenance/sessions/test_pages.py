@@ -118,7 +118,7 @@ def test_a_revoked_consent_ends_the_session_page(client: TestClient, world: Worl
     assert polled.status_code == 409 and polled.headers["HX-Refresh"] == "true" and "consent revoked" in polled.text
     page = client.get(f"/maintenance/sessions/{session_id}")
     assert page.status_code == 200 and 'id="session-ended"' in page.text and 'id="live-panel"' not in page.text
-    assert "consent revoked" in page.text
+    assert "已结束：授权已撤销" in page.text  # "ended: consent revoked", in the zh-CN page
     assert client.get(f"/maintenance/equipment/{r.equipment_id}").status_code == 404
     late = client.post(
         f"/maintenance/sessions/{session_id}/findings", data={"category": "cause", "text": "x", "csrf_token": csrf}
