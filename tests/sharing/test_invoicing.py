@@ -217,7 +217,7 @@ def _month(draw: st.DrawFn) -> tuple[list[MeterEntry], list[Tariff]]:
     entries = []
     for n in range(draw(st.integers(1, 12))):
         start = MARCH + draw(st.integers(0, 30 * DAY))
-        end = start + draw(st.integers(0, 2 * DAY))
+        end = min(start + draw(st.integers(0, 2 * DAY)), MARCH + 31 * DAY)  # a month's records end with it
         kind = draw(
             st.sampled_from(
                 [MeterKind.USAGE, MeterKind.OWNER_DOWNTIME, MeterKind.SETUP, MeterKind.WEAR, MeterKind.INCIDENT]

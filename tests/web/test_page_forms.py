@@ -67,6 +67,9 @@ from tests.programme.project_builders import built_project
 from tests.programme.tenant_cases_acceptance import open_acceptance, verified_enterprise
 from tests.programme.tenant_cases_community import cohort, posted_request
 from tests.programme.tenant_cases_directory import applied_integrator, platform
+from tests.sharing.tenant_cases import at as offer_day
+from tests.sharing.tenant_cases import build_offer
+from tests.sharing.tenant_cases import request as request_booking
 from tests.telemetry.builders import Plant, build_plant
 from tests.web.routes import _role_requirement, collection_app
 from tests.web.test_pages import _csrf, _sign_in
@@ -474,6 +477,9 @@ def _seed(world: World, client: TestClient) -> Seeded:
     platform_id, operator = platform(world)
     owner = world.user(Role.ENTERPRISE, built.enterprise_id)
     operations = _seed_operations(world, client, production.plant, owner, operator)
+    offer = build_offer(world, client)  # a shared machine on offer, and a lessee's booking of it
+    booking = request_booking(client, offer, offer_day(2), 4)
+    assert booking.status_code == 201, booking.text
     cohort_id = cohort(world)
     request_id, _ = posted_request(world)
     integrator = applied_integrator(world)
@@ -498,6 +504,7 @@ def _seed(world: World, client: TestClient) -> Seeded:
         "trainee_id": trainee.id, "request_id": request_id, "park_id": park.id, "task_id": task.id,
         "integrator_id": integrator.organisation_id, "user_id": victim.user_id,
         "organisation_id": victim.organisation_id, "token_id": token_id, **operations,
+        "listing_id": offer.listing_id, "booking_id": booking.json()["id"],
     }  # fmt: skip
     verification_id = verified_enterprise(world).verification_id
     # Query parameters too, for the harvest: the stop's day, the work plan's year.

@@ -39,6 +39,7 @@ from tests.programme import (
     tenant_cases_enterprises,
     tenant_cases_projects,
 )
+from tests.sharing import tenant_cases as sharing_cases
 from tests.telemetry.alarms import tenant_cases as alarm_cases
 from tests.telemetry.builders import build_plant
 from tests.telemetry.commands import tenant_cases as command_cases
@@ -169,6 +170,7 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **workorder_cases.TENANT_CASES,
     **session_cases.TENANT_CASES,
     **registry_cases.TENANT_CASES,
+    **sharing_cases.TENANT_CASES,
 }
 
 # Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
@@ -191,6 +193,7 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     **workorder_cases.TENANT_BODIES,
     **session_cases.TENANT_BODIES,
     **registry_cases.TENANT_BODIES,
+    **sharing_cases.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.
@@ -198,6 +201,7 @@ REQUIRED_QUERY = {"start": "2026-11-28T00:00:00+08:00", "end": "2026-11-29T00:00
 # … and those only some routes require, so that the tenant walk reaches the tenant check.
 TENANT_QUERIES: dict[tuple[str, str], dict[str, str | int]] = {
     **session_cases.TENANT_QUERIES,
+    **sharing_cases.TENANT_QUERIES,
 }
 
 PROTECTED = [op for op in OPERATIONS if op.path not in PUBLIC_PATHS]

@@ -64,6 +64,9 @@ from zhizao.programme import pages_enterprises as programme_enterprises_pages
 from zhizao.programme import pages_projects as programme_projects_pages
 from zhizao.programme.kinds import DISTRICT_LABELS, INDUSTRY_LABELS, PROJECT_STAGE_LABELS
 from zhizao.settings import Settings
+from zhizao.sharing import api as sharing_api
+from zhizao.sharing import pages as sharing_pages
+from zhizao.sharing.audit_labels import ACTION_LABELS as SHARING_ACTIONS
 from zhizao.telemetry import api as telemetry_api
 from zhizao.telemetry import api_data as telemetry_data
 from zhizao.telemetry import api_ingest
@@ -110,6 +113,7 @@ API_ROUTERS = (
     optimisation_api.router,
     sessions_api.router,
     workorders_api.router,
+    sharing_api.router,
 )
 PAGE_ROUTERS = (
     shell_pages.router,
@@ -134,6 +138,7 @@ PAGE_ROUTERS = (
     optimisation_pages.router,
     sessions_pages.router,
     workorders_pages.router,
+    sharing_pages.router,
 )
 TEMPLATE_PACKAGES = (
     "zhizao.web",
@@ -144,6 +149,7 @@ TEMPLATE_PACKAGES = (
     "zhizao.maintenance",
     "zhizao.assessment",
     "zhizao.programme",
+    "zhizao.sharing",
     "zhizao.ui",
 )
 NAVIGATION = (
@@ -167,6 +173,7 @@ NAVIGATION = (
     *optimisation_pages.NAV,
     *sessions_pages.NAV,
     *workorders_pages.NAV,
+    *sharing_pages.NAV,
 )
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,
@@ -186,6 +193,7 @@ AUDIT_ACTION_LABELS = {
     **programme_directory_audit.ACTION_LABELS,
     **programme_community_audit.ACTION_LABELS,
     **programme_cockpit_audit.ACTION_LABELS,
+    **SHARING_ACTIONS,
 }
 
 

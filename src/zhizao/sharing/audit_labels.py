@@ -1,0 +1,18 @@
+"""Readable names of the audit actions of capacity sharing (English ids, translated where shown)."""
+
+from zhizao.ui.i18n import N_
+
+ACTION_LABELS: dict[str, str] = {
+    "share_listing.create": N_("Offered equipment for sharing"),
+    "share_listing.update": N_("Changed shared equipment"),
+    "share_tariff.create": N_("Added sharing tariff version"),
+    "share_availability.create": N_("Added availability window"),
+    "share_availability.delete": N_("Removed availability window"),
+    "share_booking.request": N_("Requested booking"),
+    "share_booking.confirm": N_("Confirmed booking"),
+    "share_booking.reject": N_("Rejected booking"),
+    "share_booking.start": N_("Started booking"),
+    "share_booking.complete": N_("Completed booking"),
+    "share_booking.cancel": N_("Cancelled booking"),
+    "share_booking.no_show": N_("Recorded booking no-show"),
+}
