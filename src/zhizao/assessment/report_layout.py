@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -19,26 +18,16 @@ from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, Table, TableStyle
 
 from zhizao.assessment.report_text import ReportLanguage
+from zhizao.ui.pdf import GRID, HEADER_FILL, cjk_font
 
-CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
 LATIN_BOLD_FONT = "Helvetica-Bold"
-HEADER_FILL = colors.HexColor("#eef2f6")
-GRID = colors.HexColor("#9aa5b1")
 INK = colors.HexColor("#1b2430")
 MUTED = colors.HexColor("#5b6675")
 MARGIN = 18 * mm
-
-
-@cache
-def cjk_font() -> str:
-    """Register the CID font once per process (reportlab keeps a global registry)."""
-    pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-    return CJK_FONT
 
 
 def base_font(lang: ReportLanguage) -> str:

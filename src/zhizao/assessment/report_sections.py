@@ -12,7 +12,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from zhizao.assessment.benchmark import Distribution
 from zhizao.assessment.model import MaturityModel
 from zhizao.assessment.report_input import ReportInput, Strength, radar_level
-from zhizao.assessment.report_layout import GRID, HEADER_FILL, Styles, base_font, grid_table, markup, para
+from zhizao.assessment.report_layout import Styles, base_font, grid_table, markup, para
 from zhizao.assessment.report_radar import RadarAxis, radar_chart
 from zhizao.assessment.report_text import (
     ReportLanguage,
@@ -24,6 +24,7 @@ from zhizao.assessment.report_text import (
     text,
 )
 from zhizao.assessment.scoring import LevelScore
+from zhizao.ui.pdf import GRID, HEADER_FILL
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,11 @@ Chinese glyphs; the text layer is always right, which is what copy, search and s
 from __future__ import annotations
 
 import io
-from functools import cache
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from zhizao.production.shift_report import ShiftReport
@@ -39,34 +35,8 @@ from zhizao.production.shift_report_text import (
     waterfall_rows,
 )
 from zhizao.telemetry.timeutil import from_us
-
-FONT = "STSong-Light"
-HEADER_FILL = colors.HexColor("#eef2f6")
-GRID = colors.HexColor("#9aa5b1")
-
-
-@cache
-def _font() -> str:
-    """Register the CID font once per process (reportlab keeps a global registry)."""
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
-    return {
-        "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=22, spaceAfter=2 * mm),
-        "heading": ParagraphStyle(
-            "heading", fontName=font, fontSize=12, leading=16, spaceBefore=3 * mm, spaceAfter=1.5 * mm
-        ),
-        "body": ParagraphStyle("body", fontName=font, fontSize=9, leading=12),
-        "cell": ParagraphStyle("cell", fontName=font, fontSize=8, leading=10),
-    }  # fmt: skip
-
-
-def _para(value: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of plain text: names typed by users may hold ``<`` or ``&``, which reportlab reads as markup."""
-    return Paragraph(escape(value), style)
+from zhizao.ui.pdf import GRID, HEADER_FILL, cjk_font, report_styles
+from zhizao.ui.pdf import plain_paragraph as _para
 
 
 def _shown(value: Cell, kind: CellKind) -> str:
@@ -86,7 +56,7 @@ def _shown(value: Cell, kind: CellKind) -> str:
 def _table(rows: list[list[str | Paragraph]], widths: list[float], *, numeric_from: int, bold_last: bool) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     style = [
-        ("FONTNAME", (0, 0), (-1, -1), _font()),
+        ("FONTNAME", (0, 0), (-1, -1), cjk_font()),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
@@ -157,7 +127,10 @@ def _loss_section(report: ShiftReport, lang: ReportLanguage, styles: dict[str, P
 
 def _stop_section(report: ShiftReport, lang: ReportLanguage, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     note = stops_note(report, lang)
-    parts: list[Flowable] = [_para(text("stops", lang), styles["heading"]), _para(note, styles["body"])]
+    parts: list[Flowable] = [
+        _para(text("stops", lang), styles["heading"]),
+        _para(note, styles["body"]),
+    ]
     if not report.top_stops:
         return [*parts, _para(text("no_stops", lang), styles["body"])]
     keys = ("equipment", "start", "end", "lost_minutes", "state", "loss_type", "reason")
@@ -187,7 +160,7 @@ def _signatures(lang: ReportLanguage, styles: dict[str, ParagraphStyle]) -> list
 
 def render_pdf(report: ShiftReport, lang: ReportLanguage = ReportLanguage.ZH) -> bytes:
     """The report as PDF bytes: header, KPI table, loss waterfall, top stops, signature line."""
-    styles = _styles()
+    styles = report_styles(heading_space_before=3 * mm)
     buffer = io.BytesIO()
     title = f"{text('title', lang)} {report.scope_name} {report.period.key}"
     document = SimpleDocTemplate(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import cache
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
@@ -20,8 +18,6 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from zhizao.maintenance.optimisation.energy import EnergyUse
@@ -37,10 +33,9 @@ from zhizao.maintenance.optimisation.report_text import (
     use_label,
 )
 from zhizao.maintenance.optimisation.schemas import EnergyStatus, LineOptimisation, Status
+from zhizao.ui.pdf import GRID, HEADER_FILL, cjk_font, report_styles
+from zhizao.ui.pdf import plain_paragraph as _para
 
-FONT = "STSong-Light"
-HEADER_FILL = colors.HexColor("#eef2f6")
-GRID = colors.HexColor("#9aa5b1")
 SOLE, SHIFTING = colors.HexColor("#c0392b"), colors.HexColor("#f0a35e")
 USE_COLOURS = {
     EnergyUse.PRODUCING: colors.HexColor("#2f6fb3"),
@@ -53,35 +48,11 @@ USE_COLOURS = {
 WIDTH = 180 * mm
 
 
-@cache
-def _font() -> str:
-    """Register the CID font once per process (reportlab keeps a global registry)."""
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
-    return {
-        "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=22, spaceAfter=2 * mm),
-        "heading": ParagraphStyle(
-            "heading", fontName=font, fontSize=12, leading=16, spaceBefore=4 * mm, spaceAfter=1.5 * mm
-        ),
-        "body": ParagraphStyle("body", fontName=font, fontSize=9, leading=12),
-        "cell": ParagraphStyle("cell", fontName=font, fontSize=8, leading=10),
-    }  # fmt: skip
-
-
-def _para(value: str, style: ParagraphStyle) -> Paragraph:
-    """Plain text: names typed by users may hold ``<`` or ``&``, which reportlab reads as markup."""
-    return Paragraph(escape(value), style)
-
-
 def _table(rows: list[list[str | Paragraph]], widths: list[float]) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle([
-            ("FONTNAME", (0, 0), (-1, -1), _font()),
+            ("FONTNAME", (0, 0), (-1, -1), cjk_font()),
             ("FONTSIZE", (0, 0), (-1, -1), 8),
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
             ("GRID", (0, 0), (-1, -1), 0.4, GRID),
@@ -101,12 +72,12 @@ def _bars(labels: list[str], series: list[tuple[str, colors.Color, list[float]]]
     chart.width, chart.height = WIDTH - 65 * mm, height - 20 * mm
     chart.data = [values for _, _, values in series]
     chart.categoryAxis.categoryNames = labels
-    chart.categoryAxis.labels.fontName = _font()
+    chart.categoryAxis.labels.fontName = cjk_font()
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.categoryAxis.style = "stacked"
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.labels.fontName = _font()
+    chart.valueAxis.labels.fontName = cjk_font()
     chart.valueAxis.labels.fontSize = 7
     for index, (_, colour, _values) in enumerate(series):
         chart.bars[index].fillColor = colour
@@ -114,7 +85,7 @@ def _bars(labels: list[str], series: list[tuple[str, colors.Color, list[float]]]
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y = 55 * mm, 6 * mm
-    legend.fontName = _font()
+    legend.fontName = cjk_font()
     legend.fontSize = 7
     legend.alignment = "right"
     legend.columnMaximum = 1
@@ -166,7 +137,10 @@ def _bottleneck(result: LineOptimisation, lang: ReportLanguage, styles: dict[str
     parts.append(_para(text("bottleneck_note", lang), styles["body"]))
     sentence = throughput_sentence(result, lang)
     if sentence:
-        parts += [_para(text("throughput", lang), styles["heading"]), _para(sentence, styles["body"])]
+        parts += [
+            _para(text("throughput", lang), styles["heading"]),
+            _para(sentence, styles["body"]),
+        ]
     return parts
 
 
@@ -222,7 +196,7 @@ def _losses(result: LineOptimisation, lang: ReportLanguage, styles: dict[str, Pa
 
 def render_pdf(result: LineOptimisation, month: str, lang: ReportLanguage = ReportLanguage.ZH) -> bytes:
     """The report as PDF bytes: header, bottleneck and throughput gain, energy, losses, recommendations."""
-    styles = _styles()
+    styles = report_styles()
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=A4, title=f"{text('title', lang)} {result.node_name} {month}", author="zhizao",

@@ -9,16 +9,11 @@ readers) is always right. The English report is set in the same font: names type
 from __future__ import annotations
 
 import io
-from functools import cache
 from typing import Any
-from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from zhizao.maintenance.sessions.report import SessionReport
@@ -35,35 +30,14 @@ from zhizao.maintenance.sessions.report_text import (
     text,
 )
 from zhizao.telemetry.timeutil import from_us
+from zhizao.ui.pdf import GRID, HEADER_FILL, cjk_font, plain_paragraph, report_styles
 
-FONT = "STSong-Light"
-HEADER_FILL = colors.HexColor("#eef2f6")
-GRID = colors.HexColor("#9aa5b1")
 MARGIN = 16 * mm
 WIDTH = A4[0] - 2 * MARGIN
 
 
-@cache
-def _font() -> str:
-    """Register the CID font once per process (reportlab keeps a global registry)."""
-    pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
-    return {
-        "title": ParagraphStyle("title", fontName=font, fontSize=18, leading=22, spaceAfter=3 * mm),
-        "heading": ParagraphStyle("heading", fontName=font, fontSize=12, leading=16, spaceBefore=4 * mm,
-                                  spaceAfter=1.5 * mm),
-        "body": ParagraphStyle("body", fontName=font, fontSize=9, leading=12, wordWrap="CJK"),
-        "cell": ParagraphStyle("cell", fontName=font, fontSize=8, leading=10, wordWrap="CJK"),
-    }  # fmt: skip
-
-
 def _para(value: str, style: ParagraphStyle) -> Paragraph:
-    """Plain text: what users typed may hold ``<`` or ``&``, which reportlab reads as markup."""
-    return Paragraph(escape(value).replace("\n", "<br/>"), style)
+    return plain_paragraph(value, style, line_breaks=True)
 
 
 def _table(rows: list[list[str]], widths: list[float], style: ParagraphStyle) -> Table:
@@ -186,7 +160,7 @@ def _signatures(lang: ReportLanguage, styles: dict[str, ParagraphStyle]) -> list
 
 
 def render_pdf(report: SessionReport, lang: ReportLanguage = ReportLanguage.ZH) -> bytes:
-    styles = _styles()
+    styles = report_styles(cjk_wrap=True)
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
@@ -203,7 +177,7 @@ def render_pdf(report: SessionReport, lang: ReportLanguage = ReportLanguage.ZH) 
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        canvas.setFont(_font(), 8)
+        canvas.setFont(cjk_font(), 8)
         canvas.drawCentredString(A4[0] / 2, 9 * mm, text("page", lang, page=canvas.getPageNumber()))
         canvas.restoreState()
 
