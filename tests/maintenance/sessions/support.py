@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World, bearer
+from tests.pages import sign_in_page
 from tests.telemetry.builders import Plant
 from tests.telemetry.commands.support import CommandPlant, command_plant, platform_user
 from zhizao.accounts.principal import Principal
@@ -72,16 +73,7 @@ def open_session(client: TestClient, account: Account, equipment_id: int, purpos
 
 def login(client: TestClient, account: Account, path: str = "/maintenance/sessions") -> str:
     """Sign in through the login page; the CSRF token of ``path`` for the forms that follow."""
-    client.cookies.clear()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"username": account.username, "password": account.password, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
+    sign_in_page(client, account)
     found = re.search(r'name="csrf-token" content="([^"]+)"', client.get(path).text)
     assert found is not None
     return found.group(1)

@@ -3,30 +3,18 @@ a form error is shown on the form, never a 500."""
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World
 from tests.maintenance.workorders.support import build_shop, open_case
+from tests.pages import csrf_field, sign_in_page
 
 BASE = "/maintenance/workorders"
 
 
 def _login(client: TestClient, account: Account) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"username": account.username, "password": account.password, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(BASE + "/new").text)
-    assert found is not None
-    return found.group(1)
+    sign_in_page(client, account)
+    return csrf_field(client.get(BASE + "/new").text)
 
 
 def test_pages_walk_an_order_through(client: TestClient, world: World) -> None:

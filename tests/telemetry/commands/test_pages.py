@@ -8,22 +8,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World
+from tests.pages import sign_in_page
 from tests.telemetry.commands.support import QUIET, RecordingPublisher, command_plant, platform_user, store_sample
 from zhizao.accounts.roles import Role
 from zhizao.telemetry.timeutil import now_us
 
 
 def _login(client: TestClient, account: Account) -> str:
-    client.cookies.clear()
-    page = client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert token is not None
-    response = client.post(
-        "/login",
-        data={"username": account.username, "password": account.password, "csrf_token": token.group(1)},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
+    sign_in_page(client, account)
     return _csrf(client, "/commands")
 
 
