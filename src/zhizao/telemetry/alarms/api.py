@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -121,51 +121,22 @@ def history_filter(
     )  # fmt: skip
 
 
+# The history's filters, read from the query string the same way by the list and the export.
+HistoryQuery = Annotated[history.HistoryFilter, Depends(history_filter)]
+
+
 @router.get("/history")
 def alarm_history(
-    principal: Reader,
-    session: SessionDep,
-    enterprise_id: IdQuery = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    equipment_id: IdQuery = None,
-    signal_id: IdQuery = None,
-    rule_id: TextQuery = None,
-    severity: Severity | None = None,
-    priority: Priority = None,
-    event: TextQuery = None,
-    state: TextQuery = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
+    principal: Reader, session: SessionDep, where: HistoryQuery, offset: Offset = 0, limit: Limit = 50
 ) -> AlarmEventPage:
-    where = history_filter(
-        enterprise_id, start, end, equipment_id, signal_id, rule_id, severity, priority, event, state
-    )
     rows, total = history.history(session, principal, where, offset=offset, limit=limit)
     items = [AlarmEventRead.model_validate(row) for row in rows]
     return AlarmEventPage(total=total, offset=offset, limit=limit, items=items)
 
 
 @router.get("/history/export", response_class=Response)
-def export_history(
-    request: Request,
-    principal: Reader,
-    session: SessionDep,
-    enterprise_id: IdQuery = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    equipment_id: IdQuery = None,
-    signal_id: IdQuery = None,
-    rule_id: TextQuery = None,
-    severity: Severity | None = None,
-    priority: Priority = None,
-    event: TextQuery = None,
-    state: TextQuery = None,
-) -> Response:
+def export_history(request: Request, principal: Reader, session: SessionDep, where: HistoryQuery) -> Response:
     """The filtered history as .xlsx (zh-CN headers, times in Asia/Shanghai)."""
-    where = history_filter(
-        enterprise_id, start, end, equipment_id, signal_id, rule_id, severity, priority, event, state
-    )
     content = export_bytes(request, session, history.history_for_export(session, principal, where))
     headers = {"Content-Disposition": 'attachment; filename="zhizao-alarm-history.xlsx"'}
     return Response(content, media_type=XLSX, headers=headers)
