@@ -29,6 +29,7 @@ from zhizao.accounts.roles import OrganisationKind, Role
 from zhizao.accounts.schemas import OrganisationCreate, UserCreate
 from zhizao.bench.cli import bench_app
 from zhizao.cli.assessment import assessment_app
+from zhizao.cli.c2m import c2m_app
 from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
 from zhizao.cli.connectors import connectors_app
 from zhizao.cli.maintenance import maintenance_app
@@ -65,6 +66,7 @@ app.add_typer(assessment_app, name="assessment")
 app.add_typer(production_app, name="production")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(c2m_app, name="c2m")
 
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).

@@ -13,6 +13,7 @@ from zhizao.programme import models_acceptance as _programme_acceptance  # noqa:
 from zhizao.programme import models_community as _programme_community  # noqa: F401
 from zhizao.programme import models_delivery as _programme_delivery  # noqa: F401
 from zhizao.programme import models_directory as _programme_directory  # noqa: F401
+from zhizao.sharing import billing_models as _sharing_billing  # noqa: F401
 from zhizao.sharing import models as _sharing  # noqa: F401
 from zhizao.telemetry import models as _telemetry  # noqa: F401
 from zhizao.telemetry import tables as _telemetry_tables  # noqa: F401

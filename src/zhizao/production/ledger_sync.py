@@ -26,9 +26,9 @@ from zhizao.production.sources import (
 )
 from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 from zhizao.telemetry.store.base import TelemetryStore
+from zhizao.telemetry.store.paging import all_raw, all_raw_text
 
 DAY_US = 24 * HOUR_US
-RAW_PAGE = 10_000
 _STATES = frozenset(float(code) for code in MachineryItemState)
 _MODES = frozenset(float(code) for code in OperationMode)
 
@@ -103,32 +103,12 @@ def _derive(
     low = start_us - options.stale_after_us
     assert signals.state is not None and signals.mode is not None
     # A code outside OPC 40001 (a misconfigured PLC tag) is left out rather than blocking the ledger for good.
-    states = [StateSample(ts, int(value)) for ts, value in _raw(store, signals.state, low, end_us) if value in _STATES]
-    modes = [StateSample(ts, int(value)) for ts, value in _raw(store, signals.mode, low, end_us) if value in _MODES]
-    programs = _raw_text(store, signals.program, low, end_us) if signals.program is not None else []
+    state_rows, mode_rows = all_raw(store, signals.state, low, end_us), all_raw(store, signals.mode, low, end_us)
+    states = [StateSample(ts, int(value)) for ts, value in state_rows if value in _STATES]
+    modes = [StateSample(ts, int(value)) for ts, value in mode_rows if value in _MODES]
+    programs = all_raw_text(store, signals.program, low, end_us) if signals.program is not None else []
     spans = derive_spans(states, modes, low, end_us, stale_after_us=options.stale_after_us, programs=programs)
     return [clipped for span in spans if (clipped := _clip(span, start_us, end_us)) is not None]
-
-
-def _raw(store: TelemetryStore, signal_id: int, start_us: int, end_us: int) -> list[tuple[int, float]]:
-    samples: list[tuple[int, float]] = []
-    after: int | None = None
-    while True:
-        page = store.raw(signal_id, start_us, end_us, limit=RAW_PAGE, after_us=after)
-        samples.extend((point.ts_us, point.value) for point in page)
-        if len(page) < RAW_PAGE:
-            return samples
-        after = page[-1].ts_us
-
-
-def _raw_text(store: TelemetryStore, signal_id: int, start_us: int, end_us: int) -> list[tuple[int, str]]:
-    samples: list[tuple[int, str]] = []
-    while True:
-        page = store.raw_text(signal_id, start_us, end_us, limit=RAW_PAGE)
-        samples.extend((point.ts_us, point.value) for point in page)
-        if len(page) < RAW_PAGE:
-            return samples
-        start_us = page[-1].ts_us + 1
 
 
 def _clip(span: Span, start_us: int, end_us: int) -> Span | None:

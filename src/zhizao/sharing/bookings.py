@@ -300,6 +300,10 @@ def transition(
             booking.status = target
             if data.reason:
                 booking.reason = data.reason
+            if target is BookingStatus.ACTIVE:
+                booking.started_at = now
+            elif target is BookingStatus.COMPLETED:
+                booking.completed_at = now
             if target is BookingStatus.CANCELLED:
                 booking.cancelled_at = now
             else:

@@ -33,6 +33,7 @@ __all__ = [
     "canonical",
     "chain",
     "decimal_text",
+    "link",
     "verify",
 ]
 
@@ -131,14 +132,18 @@ def _check(entry: MeterEntry) -> None:
             raise InputError.for_field(f"intervals[{index}]", "a meter interval lies outside the metered period")
 
 
+def link(entry: MeterEntry, seq: int, prev_hash: str) -> MeterRecord:
+    """The record that puts ``entry`` at ``seq`` after a record hashed ``prev_hash`` (storage that keeps the log
+    appends this way and leaves record-id uniqueness to its own constraint)."""
+    _check(entry)
+    return MeterRecord(entry, seq, prev_hash, _digest(entry, seq, prev_hash))
+
+
 def append(log: Sequence[MeterRecord], entry: MeterEntry) -> MeterRecord:
     """The record that appends ``entry`` to ``log`` (which is assumed verified)."""
-    _check(entry)
     if any(record.record_id == entry.record_id for record in log):
         raise InputError.for_field("record_id", f"meter record {entry.record_id} is already in the log")
-    seq = len(log)
-    prev_hash = log[-1].hash if log else GENESIS_HASH
-    return MeterRecord(entry, seq, prev_hash, _digest(entry, seq, prev_hash))
+    return link(entry, len(log), log[-1].hash if log else GENESIS_HASH)
 
 
 def chain(entries: Sequence[MeterEntry]) -> list[MeterRecord]:

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -75,6 +76,10 @@ class SharedEquipment(Base):
     location: Mapped[str | None] = mapped_column(String(200))
     # A path relative to the data dir (never the bytes); uploading is future work.
     photo_path: Mapped[str | None] = mapped_column(String(300))
+    # Wear components metered for the tariff's wear rates (``wear.ComponentSpec`` as JSON, e.g. the spindle bearings).
+    wear_components: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The machine's alarm rules (rule_id) that are chargeable incidents, and their kind (``tariffs.IncidentKind``).
+    incident_alarms: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     published: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -147,12 +152,23 @@ class Booking(Base):
     estimated_hours: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     tariff_id: Mapped[int] = mapped_column(ForeignKey("share_tariff.id", ondelete="RESTRICT"))
     quote_cny: Mapped[Decimal] = mapped_column(Numeric(14, 2))
-    # Sent to the machine (future work) so that its data during the job is attributed to the lessee.
+    # Sent to the machine when the job starts, so that its data during the job is attributed to the lessee.
     job_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     note: Mapped[str | None] = mapped_column(String(1000))
     reason: Mapped[str | None] = mapped_column(String(1000))  # of a rejection, cancellation or no-show
     # When the lessee cancelled: the notice (start_at − cancelled_at) selects the tariff's cancellation band.
     cancelled_at: Mapped[datetime | None]
+    # The job's actual window on the machine: set by the owner's start and complete actions.
+    started_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # How far the job is metered into the meter log (µs UTC); None before the first meter record.
+    metered_until_us: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when the booking's closing record (cancellation, no-show) or the job's last one is in the meter log.
+    metering_closed: Mapped[bool] = mapped_column(default=False)
+    # The last job dispatch to the machine (start: the job id, complete: cleared; ``dispatch``): when it was sent
+    # (None: never reached the machine) and its outcome in a few words.
+    job_sent_at: Mapped[datetime | None]
+    job_dispatch: Mapped[str | None] = mapped_column(String(300))
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

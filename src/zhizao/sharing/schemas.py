@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from zhizao.fields import IdField, Text
 from zhizao.sharing.models import BookingStatus
+from zhizao.sharing.tariffs import IncidentKind
 from zhizao.telemetry.kinds import EquipmentType
 
 # CNY amounts and rates: non-negative, at most fen precision; sent and stored as strings so no float creeps in.
@@ -22,16 +23,6 @@ Money = Annotated[
 Hours = Annotated[Decimal, Field(gt=0, le=Decimal("744"), max_digits=6, decimal_places=2)]  # ≤ 31 days
 Name = Annotated[Text, Field(min_length=1, max_length=200)]
 Note = Annotated[Text, Field(max_length=1000)]
-
-
-# A photo is a path relative to the data dir (e.g. ``sharing/photos/12.jpg``): no bytes in the database.
-def _relative_path(value: str) -> str:
-    if value.startswith("/") or ".." in value.split("/"):
-        raise ValueError("a path relative to the data dir, without '..'")
-    return value
-
-
-PhotoPath = Annotated[Text, Field(max_length=300, pattern=r"^[\w./-]+$"), AfterValidator(_relative_path)]
 
 
 Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=5, decimal_places=4)]
@@ -58,7 +49,7 @@ class TariffRates(BaseModel):
     hourly_rate: Money  # CNY per billable machine hour
     setup_rate: Money = Decimal("0.00")  # CNY per setup
     wear_rates: dict[ComponentKey, Money] = Field(default_factory=dict)  # CNY per whole component life
-    incident_rates: dict[ComponentKey, Money] = Field(default_factory=dict)  # CNY per incident (crash, overload)
+    incident_rates: dict[IncidentKind, Money] = Field(default_factory=dict)  # CNY per incident (crash, overload)
     sla_credit_rate: Money = Decimal("0.00")  # CNY credited per hour of owner downtime in a job window
     no_show_share: Share = Decimal(1)  # of the booked time at the hourly rate
     cancellation: list[CancellationBandIn] = Field(
@@ -77,6 +68,13 @@ class TariffRates(BaseModel):
         return self.model_dump(mode="json")
 
 
+# Wear components as ``wear.parse_specs`` reads them (checked there, and against the machine's signals, by the
+# catalogue); incident alarms: the machine's alarm rule (its ``rule_id``) → the incident kind it bills.
+# The photo is not an input: it is uploaded (``PUT /listings/{id}/photo``), which sets ``photo_path``.
+WearComponents = Annotated[list[dict[str, Any]], Field(max_length=8)]
+IncidentAlarms = Annotated[dict[Annotated[Text, Field(min_length=1, max_length=100)], IncidentKind], Field(max_length=50)]
+
+
 class ListingCreate(BaseModel):
     equipment_id: IdField
     title: Name
@@ -88,7 +86,8 @@ class ListingCreate(BaseModel):
     materials: list[Annotated[Text, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=30)
     precision_mm: Annotated[Decimal, Field(gt=0, le=10, max_digits=8, decimal_places=4)] | None = None
     location: Annotated[Text, Field(max_length=200)] | None = None
-    photo_path: PhotoPath | None = None
+    wear_components: WearComponents = Field(default_factory=list)
+    incident_alarms: IncidentAlarms = Field(default_factory=dict)
     published: bool = False
     rates: TariffRates | None = None  # the first tariff version, when given
 
@@ -103,7 +102,8 @@ class ListingUpdate(BaseModel):
     materials: list[Annotated[Text, Field(min_length=1, max_length=64)]] | None = Field(None, max_length=30)
     precision_mm: Annotated[Decimal, Field(gt=0, le=10, max_digits=8, decimal_places=4)] | None = None
     location: Annotated[Text, Field(max_length=200)] | None = None
-    photo_path: PhotoPath | None = None
+    wear_components: WearComponents | None = None
+    incident_alarms: IncidentAlarms | None = None
     published: bool | None = None
 
 
@@ -134,6 +134,8 @@ class ListingRead(BaseModel):
     precision_mm: Decimal | None
     location: str | None
     photo_path: str | None
+    wear_components: list[dict[str, Any]]
+    incident_alarms: dict[str, str]
     published: bool
     created_at: datetime
 
@@ -240,6 +242,11 @@ class BookingRead(BaseModel):
     note: str | None
     reason: str | None
     cancelled_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    metered_until_us: int | None
+    job_sent_at: datetime | None = None
+    job_dispatch: str | None = None
     created_at: datetime
 
 

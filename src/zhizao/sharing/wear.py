@@ -24,6 +24,7 @@ would be an unannounced discount.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,9 +32,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from zhizao.errors import InputError
+from zhizao.errors import FieldProblem, InputError, plain_message
 from zhizao.sharing.metering import Interval, duration_us, intersect, union
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "WearSignals",
     "WearStatus",
     "assess_wear",
+    "parse_specs",
     "spindle_damage",
     "thermal_damage",
     "tool_damage",
@@ -101,6 +103,27 @@ class ToolSpec(_Spec):
 
 
 ComponentSpec = Annotated[SpindleSpec | ThermalSpec | ToolSpec, Field(discriminator="kind")]
+_SPECS: TypeAdapter[list[SpindleSpec | ThermalSpec | ToolSpec]] = TypeAdapter(list[ComponentSpec])
+
+
+def parse_specs(data: object, field: str = "body.wear_components") -> list[SpindleSpec | ThermalSpec | ToolSpec]:
+    """Wear component specs from JSON-shaped data (a listing's ``wear_components``), or InputError naming each bad
+    field (``body.wear_components[0].l10h_ref``)."""
+    try:
+        specs = _SPECS.validate_json(json.dumps(data))
+    except ValidationError as error:
+        problems = [
+            FieldProblem(
+                field + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in item["loc"]),
+                plain_message(item["msg"]),
+            )
+            for item in error.errors()
+        ]
+        raise InputError("the wear components are not valid", fields=problems) from None
+    ids = [spec.component_id for spec in specs]
+    if len(set(ids)) != len(ids):
+        raise InputError.for_field(field, "two wear components share one component_id")
+    return specs
 
 
 class SpindleSegment(NamedTuple):

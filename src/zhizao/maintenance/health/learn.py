@@ -24,7 +24,6 @@ from zhizao.maintenance.health.reading import (
     WINDOW_S,
     WINDOW_US,
     moment_us,
-    raw_points,
     state_signals,
     window_means,
 )
@@ -34,6 +33,7 @@ from zhizao.maintenance.health.windows import working_windows
 from zhizao.maintenance.models_health import MaintenanceModel
 from zhizao.telemetry.kinds import DataType, SignalKind
 from zhizao.telemetry.store.base import TelemetryStore
+from zhizao.telemetry.store.paging import all_raw
 from zhizao.telemetry.timeutil import now_us
 
 MAX_PERIOD_DAYS = 31
@@ -79,7 +79,7 @@ def features(
     signals = state_signals(session, equipment_id)
 
     def points(signal_id: int | None) -> list[tuple[int, float]] | None:
-        return None if signal_id is None else raw_points(store, signal_id, start_us - STATE_LOOKBACK_US, end_us)
+        return None if signal_id is None else all_raw(store, signal_id, start_us - STATE_LOOKBACK_US, end_us)
 
     mask = working_windows(points(signals.state_id), points(signals.mode_id), starts, WINDOW_US)
     order = list(names)

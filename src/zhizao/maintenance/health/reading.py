@@ -15,12 +15,12 @@ from zhizao.maintenance.health.windows import WindowState, state_in_window
 from zhizao.telemetry.machinery import MODE_SIGNAL, STATE_SIGNAL
 from zhizao.telemetry.models import Signal
 from zhizao.telemetry.store.base import Aggregate, TelemetryStore
+from zhizao.telemetry.store.paging import all_raw
 from zhizao.telemetry.timeutil import to_us
 
 WINDOW_S = 60  # a whole minute, so that window means come from the per-minute roll-ups
 WINDOW_US = WINDOW_S * 1_000_000
 STATE_LOOKBACK_US = 10 * 60 * 1_000_000  # state signals repeat at least every heartbeat (1 min by default)
-RAW_PAGE = 10_000
 
 
 def moment_us(moment: datetime, field: str) -> int:
@@ -49,18 +49,6 @@ def state_signals(session: Session, equipment_id: int) -> StateSignals:
     return StateSignals(by_name.get(STATE_SIGNAL), by_name.get(MODE_SIGNAL))
 
 
-def raw_points(store: TelemetryStore, signal_id: int, start_us: int, end_us: int) -> list[tuple[int, float]]:
-    """Every raw sample of one signal in [start, end), oldest first, paged."""
-    points: list[tuple[int, float]] = []
-    after: int | None = None
-    while True:
-        page = store.raw(signal_id, start_us, end_us, limit=RAW_PAGE, after_us=after)
-        points += [(point.ts_us, point.value) for point in page]
-        if len(page) < RAW_PAGE:
-            return points
-        after = page[-1].ts_us
-
-
 def window_means(
     store: TelemetryStore, signal_map: Mapping[str, int], start_us: int, end_us: int
 ) -> dict[int, dict[str, float]]:
@@ -82,7 +70,7 @@ def machine_state(
     def read(signal_id: int | None) -> WindowState | None:
         if signal_id is None:
             return None
-        return state_in_window(raw_points(store, signal_id, start_us - STATE_LOOKBACK_US, end_us), start_us, end_us)
+        return state_in_window(all_raw(store, signal_id, start_us - STATE_LOOKBACK_US, end_us), start_us, end_us)
 
     return read(signals.state_id), read(signals.mode_id)
 
