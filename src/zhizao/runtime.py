@@ -184,7 +184,7 @@ async def run_demo(
                 observers=stream_observers,
             )
         )
-        services = asyncio.create_task(run_stream_services(database, stop))
+        services = asyncio.create_task(run_stream_services(database, stop, timezone=settings.timezone))
         simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
         production = asyncio.create_task(
             _production(database, app.state.telemetry_store, options, stop, before_production)

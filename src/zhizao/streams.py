@@ -1,5 +1,5 @@
 """What every process that stores telemetry runs beside it, in one place: the commit observers (alarm rules,
-equipment health) and the background services (alarm ticker and webhooks, preventive maintenance plans).
+equipment health) and the background services (alarm ticker and webhooks, preventive maintenance plans, sharing meters).
 
 Used by ``zhizao ingest``, ``zhizao connectors run`` and ``zhizao demo``. Each is safe in several processes: the
 alarm ticker takes an advisory lock on PostgreSQL, webhook deliveries are claimed with SKIP LOCKED, a plan's work
@@ -11,6 +11,7 @@ import asyncio
 
 from zhizao.db.engine import Database
 from zhizao.maintenance.services import maintenance_observers, run_maintenance_services
+from zhizao.sharing.services import run_sharing_services
 from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
 from zhizao.telemetry.ingest.pipeline import CommitObserver
 
@@ -19,6 +20,10 @@ def stream_observers(database: Database) -> list[CommitObserver]:
     return [*alarm_observers(database), *maintenance_observers(database)]
 
 
-async def run_stream_services(database: Database, stop: asyncio.Event) -> None:
-    """The alarm ticker, webhook delivery and preventive plans, until ``stop`` is set."""
-    await asyncio.gather(run_alarm_services(database, stop), run_maintenance_services(database, stop))
+async def run_stream_services(database: Database, stop: asyncio.Event, *, timezone: str = "Asia/Shanghai") -> None:
+    """The alarm ticker, webhook delivery, preventive plans and the sharing meters, until ``stop`` is set."""
+    await asyncio.gather(
+        run_alarm_services(database, stop),
+        run_maintenance_services(database, stop),
+        run_sharing_services(database, stop, timezone=timezone),
+    )

@@ -48,7 +48,7 @@ def run(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
-            services = asyncio.create_task(run_stream_services(database, stop))
+            services = asyncio.create_task(run_stream_services(database, stop, timezone=settings.timezone))
             try:
                 await runtime.run(stop)
             finally:

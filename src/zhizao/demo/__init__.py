@@ -9,6 +9,7 @@ from zhizao.demo import connected as connected_demo
 from zhizao.demo import governance as governance_demo
 from zhizao.demo import maintenance as maintenance_demo
 from zhizao.demo import production as production_demo
+from zhizao.demo import sharing as sharing_demo
 from zhizao.seeding import Seeder, SeedReport
 from zhizao.settings import Settings
 from zhizao.simulator import seed as factory_demo
@@ -16,7 +17,7 @@ from zhizao.simulator import seed as factory_demo
 # Accounts, then the virtual factory's plant, then its production history (which needs both); the diagnoses, then
 # the programme run on them (which needs the diagnosed enterprises and the expert pool); last the cell read over
 # OPC UA and Modbus, with the plant's alarm rules; then its healthy history, health baselines and the maintenance
-# plans and past repairs (which need the cell and the plant).
+# plans and past repairs (which need the cell and the plant); last the equipment maker's shared fleet.
 SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed,
     factory_demo.seed,
@@ -25,6 +26,7 @@ SEEDERS: tuple[Seeder, ...] = (
     governance_demo.seed,
     connected_demo.seed,
     maintenance_demo.seed,
+    sharing_demo.seed,
 )
 
 
