@@ -26,6 +26,7 @@ from zhizao.demo import connected
 from zhizao.demo import maintenance as maintenance_demo
 from zhizao.production import jobs
 from zhizao.settings import Settings
+from zhizao.simulator.commands import applier
 from zhizao.simulator.modbus_server import ModbusMachineServer
 from zhizao.simulator.model import FactoryRun
 from zhizao.simulator.mqtt_json import MqttJsonPublisher, publish_history, run_realtime
@@ -81,6 +82,7 @@ async def _simulate(broker_url: str, enterprise_id: int, tokens: dict[str, str],
         enterprise_id=enterprise_id,
         device_tokens=tokens,
         version=PublisherVersion.V311,
+        on_command=applier(run),  # job ids sent by capacity sharing, like any remote command
     ) as publisher:
         stats = await publish_history(run, publisher, until_ms=now_ms, rate=options.history_rate)
         logger.info("virtual factory: %s points of history published", stats.points)

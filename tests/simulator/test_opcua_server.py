@@ -26,8 +26,9 @@ async def test_machines_are_served_as_40001_objects_with_the_runs_values() -> No
         device_signals = {d.code: {s.name for s in d.signals} for d in run.devices if d.code in machines}
         mapped = {(n.device_code, n.signal) for n in settings.nodes}
         assert {(code, name) for code, names in device_signals.items() for name in names} <= mapped
-        assert {n.signal for n in settings.nodes if n.writable} == {"feed_override_pct", "spindle_override_pct"}
-        assert {n.device_code for n in settings.nodes if n.writable} == {"L1-CNC-01"}  # CNC setpoints only
+        writable = {n.signal for n in settings.nodes if n.writable}
+        assert writable == {"feed_override_pct", "spindle_override_pct", "job_id"}
+        assert {n.device_code for n in settings.nodes if n.writable} == {"L1-CNC-01"}  # CNC setpoints and job only
         await asyncio.sleep(0.3)  # a step or two of the run
         async with Client(server.url) as client:
             values = {}

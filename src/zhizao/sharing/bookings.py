@@ -4,8 +4,8 @@ requested → confirmed → active → completed; requested → rejected (owner)
 (lessee, before the booked start: the notice given is kept, ``cancelled_at``, and the tariff's cancellation bands
 price it in the billing core); confirmed → no_show (owner, once ``NO_SHOW_GRACE`` after the start has passed without
 the lessee; cancelling at or after the start is not possible, it is a no-show). Confirming gives the booking its job id
-(``SH-<id>``), which the platform is to send to the machine so that its data is attributed to the lessee
-(sending it is future work).
+(``SH-<id>``), which ``dispatch`` sends to the machine when the owner starts the job (and clears at completion), so
+that its data is attributed to the lessee.
 
 No double booking: confirmed, active and completed bookings of one machine never overlap. PostgreSQL's exclusion
 constraint refuses a concurrent second confirmation (mapped to 409 here); on SQLite the service takes the write lock

@@ -74,7 +74,7 @@ class SharedEquipment(Base):
     materials: Mapped[list[str]] = mapped_column(JSON, default=list)
     precision_mm: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))  # positioning accuracy
     location: Mapped[str | None] = mapped_column(String(200))
-    # A path relative to the data dir (never the bytes); uploading is future work.
+    # A path relative to the data dir (never the bytes), written by the photo upload.
     photo_path: Mapped[str | None] = mapped_column(String(300))
     # Wear components metered for the tariff's wear rates (``wear.ComponentSpec`` as JSON, e.g. the spindle bearings).
     wear_components: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -40,6 +40,9 @@ class Cadence(StrEnum):
 
 
 SLOW_PERIOD_MS = 5_000
+# The job the machine works for: set by the platform's job dispatch (a shared booking's id, e.g. "SH-12"), cleared
+# with ""; what capacity-sharing metering attributes the machine's data by. No job until one is sent.
+JOB_SIGNAL = "job_id"
 METER_PERIOD_MS = 10_000
 
 
@@ -83,6 +86,7 @@ TYPE_SIGNALS: dict[EquipmentType, tuple[SignalSpec, ...]] = {
         _spec("spindle_speed_rpm", "rpm", M, F, Cadence.FAST, "spindle speed"),
         _spec("spindle_load_pct", "%", M, F, Cadence.FAST, "spindle load, % of rated torque"),
         _spec("coolant_on", None, S, B, Cadence.HEARTBEAT, "coolant pump running"),
+        _spec(JOB_SIGNAL, None, SignalKind.TEXT, DataType.STRING, Cadence.HEARTBEAT, "job assigned (empty: none)"),
     ),
     EquipmentType.INDUSTRIAL_ROBOT: (
         _spec("joint_torque_nm", "N.m", M, F, Cadence.FAST, "axis 2 joint torque (temperature_c: its motor)"),

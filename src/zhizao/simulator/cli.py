@@ -13,7 +13,9 @@ machines run as a conventional plant until then and as a smart factory after (se
 Protocol: ``--protocol mqtt_json`` (default) publishes ``{topic-prefix}/{enterprise-id}/{machine}/data``, QoS 1;
 ``--protocol sparkplug`` publishes Sparkplug B with group ``{enterprise-id}``, one edge node per line and each
 machine a device of it (see :mod:`zhizao.simulator.sparkplug`), births and data at QoS 1 so that the history
-loses nothing. ``--device-tokens`` and ``--topic-prefix`` are MQTT JSON's only.
+loses nothing. ``--device-tokens`` and ``--topic-prefix`` are MQTT JSON's only. MQTT JSON machines also listen for
+the platform's commands (``…/{machine}/cmd``) and honour the job dispatch of capacity sharing (``job_id``, see
+:mod:`zhizao.simulator.commands`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.text import Text
 
+from zhizao.simulator.commands import applier
 from zhizao.simulator.model import FactoryRun, default_factory
 from zhizao.simulator.mqtt_json import (
     MqttJsonPublisher,
@@ -226,6 +229,7 @@ def simulate(
             version=version,
             batch_size=batch_size,
             topic_prefix=topic_prefix,
+            on_command=applier(run),
         )
     out.print(f"simulating {len(run.devices)} devices, {signals} signals, seed {seed}, to {broker_url}", markup=False)
     try:

@@ -20,6 +20,11 @@ after it. The profile in effect at an event decides what follows it: a cycle or 
 upgrade ends as it began, and a planned stop (night, day off) is split at the upgrade so that standby power
 changes exactly then. Either way no random draw is added or skipped, so with no upgrade a run is unchanged.
 
+A job assigned by the platform (``assign_job``, the job dispatch of capacity sharing) is reported as the text
+signal ``job_id`` at once and on every heartbeat; while one is assigned the machine runs for it: a planned stop or a
+wait ends at the assignment (a setup, a cycle or a repair goes on) and the shift calendar no longer stops it, until
+the job is cleared (``""``) and the phase under way has ended. A run to which nothing is assigned never changes.
+
 A run may compute only some signals (``signals``): its ticks then take no measurement and draw no noise, but
 still integrate energy, so the selected signals' readings are those of a full run to the bit. Such a run costs
 about one event per cycle plus one cheap tick per sample period: for months of history, sample coarsely.
@@ -33,6 +38,7 @@ from random import Random
 
 from zhizao.simulator.calendar import CalendarStatus, ShiftCalendar, segment_at
 from zhizao.simulator.catalogue import (
+    JOB_SIGNAL,
     SLOW_PERIOD_MS,
     Cadence,
     Profile,
@@ -51,6 +57,8 @@ MAX_REPAIR_MS = 12 * HOUR_MS
 WEIBULL_SHAPE = 1.5
 WEIBULL_MEAN_FACTOR = math.gamma(1 + 1 / WEIBULL_SHAPE)  # mean = scale · Γ(1 + 1/k)
 NEVER = 2**62  # an instant after any run's end: the upgrade of a plant that is already smart
+# What a newly assigned job interrupts: the machine is waiting, so it starts the job at once.
+WAITING = frozenset({Activity.OFF_DAY, Activity.OFF_SHIFT, Activity.IDLE})
 
 
 class Machine:
@@ -134,6 +142,10 @@ class Machine:
         self._power = 0.0
         for name, count in self._counters.items():
             self.values[name] = count
+        self._job = ""  # the job the platform assigned ("": none)
+        self._job_due = False  # the job changed: report it at the start of the next step
+        if JOB_SIGNAL in self._specs:
+            self.values[JOB_SIGNAL] = ""
         segment = self._segment
         # A run that starts inside a shift finds the machine already set up.
         self._shift_start = segment.start_ms if segment.status is CalendarStatus.WORKING else None
@@ -146,6 +158,9 @@ class Machine:
         if until_ms < self.now_ms:
             raise ValueError(f"cannot step {self.code} back from {self.now_ms} to {until_ms}")
         tick = self._tick if self._selected is None else self._due_tick
+        if self._job_due and until_ms > self.now_ms:
+            self._job_due = False
+            self._put(out, JOB_SIGNAL, self.now_ms, self._job)
         while True:
             if self._phase_end <= self._tick_ms:
                 if self._phase_end >= until_ms:
@@ -156,6 +171,22 @@ class Machine:
                     break
                 tick(self._tick_ms, out)
         self.now_ms = until_ms
+
+    def assign_job(self, job_id: str) -> None:
+        """The platform's job dispatch: report ``job_id`` from ``now_ms`` on ("" clears it) and, while a job is
+        assigned, run for it (see the module's description). ValueError for a machine without the job signal."""
+        if JOB_SIGNAL not in self._specs:
+            raise ValueError(f"{self.code} has no {JOB_SIGNAL} signal")
+        self._job = job_id
+        self.values[JOB_SIGNAL] = job_id
+        self._job_due = True
+        if job_id and self._activity in WAITING:
+            # End the wait now (the phase began at or before now_ms and would end at or after it).
+            self._phase_end = max(self._phase_start, self.now_ms)
+
+    @property
+    def job(self) -> str:
+        return self._job
 
     def truth(self, end_ms: int) -> tuple[tuple[StateInterval, ...], tuple[FailureEvent, ...]]:
         intervals = list(self._intervals)
@@ -242,7 +273,7 @@ class Machine:
         segment = self._segment
         if not segment.start_ms <= t < segment.end_ms:
             segment = self._segment = segment_at(self.calendar, t)
-        if segment.status is not CalendarStatus.WORKING:
+        if segment.status is not CalendarStatus.WORKING and not self._job:
             # A planned stop ends at the upgrade too, so that standby power changes then (the same activity
             # continues; the truth keeps one interval).
             activity = Activity.OFF_DAY if segment.status is CalendarStatus.OFF_DAY else Activity.OFF_SHIFT

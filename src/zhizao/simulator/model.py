@@ -264,6 +264,13 @@ class FactoryRun:
         while self._now_ms < until_ms:
             yield self.step(min(until_ms, self._now_ms + chunk_ms))
 
+    def assign_job(self, device_code: str, job_id: str) -> None:
+        """The platform sent the machine a job id ("" clears it): it reports it from :attr:`now_ms` on, and runs for
+        it (:class:`~zhizao.simulator.machine.Machine`). KeyError for an unknown code; ValueError for a machine
+        without the job signal. The run stays deterministic for its seed and the jobs assigned to it, at the times
+        they were assigned."""
+        self._by_code[device_code].assign_job(job_id)
+
     def snapshot(self, device_code: str) -> dict[str, Value]:
         """The last value of each of the device's signals (for a Sparkplug DBIRTH); KeyError for an unknown code.
         Before the first step: the values the first step will start from (``cycle_time_s`` only after a cycle)."""

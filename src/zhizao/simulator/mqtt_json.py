@@ -4,12 +4,18 @@ QoS 1 through aiomqtt, MQTT 5 or 3.1.1. One connection for the whole simulator (
 given), or — with ``device_tokens`` — one connection per device authenticating as ``{enterprise_id}/{code}``
 with the device's token, as real devices would. Messages are published with a bounded window of
 unacknowledged messages, so a fast history backfill neither waits for each PUBACK nor floods memory.
+
+With ``on_command`` the devices also listen for the platform's commands, as real devices do: each device connection
+subscribes to its own ``{prefix}/{enterprise_id}/{code}/cmd`` (the shared connection to ``…/+/cmd``), and every
+command received is handed to ``on_command`` in the publisher's event loop (``commands.applier(run)`` applies them to
+the run, see :mod:`zhizao.simulator.commands`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 import time
 import uuid
@@ -24,10 +30,12 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 
 from zhizao.simulator.catalogue import Reading
+from zhizao.simulator.commands import CommandSink, command_topic, parse_command
 from zhizao.simulator.model import FactoryRun
 from zhizao.simulator.payload import DEFAULT_BATCH_SIZE, DEFAULT_TOPIC_PREFIX, build_messages, device_username
 
 QOS = 1
+log = logging.getLogger(__name__)
 DRAIN_TIMEOUT_S = 5.0  # on cancel: how long to wait for messages already handed to the client
 
 
@@ -113,6 +121,7 @@ class MqttJsonPublisher:
         batch_size: int = DEFAULT_BATCH_SIZE,
         topic_prefix: str = DEFAULT_TOPIC_PREFIX,
         max_inflight: int = 200,
+        on_command: CommandSink | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -131,6 +140,8 @@ class MqttJsonPublisher:
         self._shared: aiomqtt.Client | None = None
         self._per_device: dict[str, aiomqtt.Client] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self.on_command = on_command
+        self._listeners: list[asyncio.Task[None]] = []
 
     def _client(self, identifier: str, username: str | None, password: str | None) -> aiomqtt.Client:
         client = aiomqtt.Client(
@@ -155,7 +166,10 @@ class MqttJsonPublisher:
                 for code, token in self.device_tokens.items():
                     client = self._client(f"{self.client_id}-{code}", device_username(self.enterprise_id, code), token)
                     self._per_device[code] = await self._stack.enter_async_context(client)
+            if self.on_command is not None:
+                await self._listen_for_commands()
         except BaseException:
+            await self._stop_listening()
             await self._stack.aclose()
             raise
         self.stats = PublishStats()
@@ -175,7 +189,44 @@ class MqttJsonPublisher:
                 task.cancel()
             self._pending.clear()
             self.stats.finished = time.monotonic()
+            await self._stop_listening()
             await self._stack.aclose()
+
+    async def _listen_for_commands(self) -> None:
+        clients = [("+", self._shared)] if self._shared is not None else list(self._per_device.items())
+        for code, client in clients:
+            assert client is not None
+            topic = command_topic(self.enterprise_id, code, prefix=self.topic_prefix)
+            await client.subscribe(topic, qos=QOS)
+            self._listeners.append(asyncio.create_task(self._receive(client), name=f"sim-commands-{code}"))
+
+    async def _receive(self, client: aiomqtt.Client) -> None:
+        assert self.on_command is not None
+        try:
+            async for message in client.messages:
+                if not isinstance(message.payload, bytes | bytearray):
+                    continue
+                command = parse_command(
+                    str(message.topic),
+                    bytes(message.payload),
+                    enterprise_id=self.enterprise_id,
+                    prefix=self.topic_prefix,
+                )
+                if command is not None:
+                    try:
+                        self.on_command(command)
+                    except Exception:  # one bad command must not stop the machines from listening
+                        log.exception("applying a command to %s failed", command.device_code)
+        except aiomqtt.MqttError as exc:  # the connection is gone: the publisher reports it where it publishes
+            log.warning("no longer receiving commands: %s", exc)
+
+    async def _stop_listening(self) -> None:
+        for task in self._listeners:
+            task.cancel()
+        for task in self._listeners:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._listeners.clear()
 
     def _for(self, device_code: str) -> aiomqtt.Client:
         if self._shared is not None:

@@ -7,7 +7,9 @@ Each machine of a ``FactoryRun`` becomes an object ``Objects/Machines/<code>`` w
   (LocalizedText: "Executing") with its ``Number`` (UInt32 StateNumber, the codes of ``zhizao.telemetry.machinery``);
 - ``Production/ActiveProgram/Name``, ``Production/ProductionJob/GoodParts`` and ``ScrapParts`` (40501-style);
 - ``Monitoring/…``: every measurement the machine has (``Monitoring/Spindle/ActualSpeed``, ``Monitoring/power_kw``…)
-  and two writable setpoints, ``Monitoring/MachineTool/FeedOverride`` and ``Monitoring/Spindle/Override`` (percent).
+  and two writable setpoints, ``Monitoring/MachineTool/FeedOverride`` and ``Monitoring/Spindle/Override`` (percent);
+- ``Monitoring/job_id`` (CNC machines): the job the machine works for, a writable String. A client's write is the
+  platform's job dispatch: the machine takes the job (``FactoryRun.assign_job``) and reports it from then on.
 
 Node ids are ``ns=2;s=Machines.<code>.<dotted path>``, the scheme ``zhizao.connectors.opcua.machinery`` maps, and
 ``connector_settings_for`` gives the connector settings that read every one of them into the simulator's signal
@@ -42,6 +44,7 @@ from datetime import UTC
 from typing import Any
 
 from asyncua import ua
+from asyncua.common.callback import CallbackType
 from asyncua.common.node import Node
 from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.internal_server import InternalServer
@@ -55,7 +58,7 @@ from zhizao.connectors.opcua.machinery import (
     path_for,
 )
 from zhizao.connectors.opcua.settings import MappedNode, OpcUaSettings
-from zhizao.simulator.catalogue import Value
+from zhizao.simulator.catalogue import JOB_SIGNAL, Value
 from zhizao.simulator.model import FactoryRun
 from zhizao.telemetry.kinds import DataType, EquipmentType
 from zhizao.telemetry.machinery import MODE_SIGNAL, STATE_SIGNAL, MachineryItemState, OperationMode
@@ -165,6 +168,7 @@ class OpcUaMachineServer:
         self._tasks: list[asyncio.Task[None]] = []
         # Variables the server feeds, by their string identifier: node id and built-in type.
         self._fed: dict[str, tuple[ua.NodeId, ua.VariantType]] = {}
+        self._job_nodes: dict[ua.NodeId, str] = {}  # each machine's writable job_id node → its code
 
     @property
     def url(self) -> str:
@@ -210,6 +214,8 @@ class OpcUaMachineServer:
             await self._build_machines(server)
         if self.bulk_nodes:
             await self._build_bulk(server)
+        if self._job_nodes:
+            server.subscribe_server_callback(CallbackType.PostWrite, self._on_client_write)
         await server.start()
         if self.machines:
             self._tasks.append(asyncio.create_task(self._step_machines(), name="opcua-sim-machines"))
@@ -289,7 +295,10 @@ class OpcUaMachineServer:
                     self._fed[f"{base}.{node.path}"] = (ident, ua.VariantType.UInt32)
                     continue
                 parent, name = await self._path(machine, base, node.path, objects)
-                await self._variable(parent, f"{base}.{node.path}", name, initial, _VARIANT[spec.data_type])
+                variable = await self._variable(parent, f"{base}.{node.path}", name, initial, _VARIANT[spec.data_type])
+                if spec.name == JOB_SIGNAL:
+                    await variable.set_writable()
+                    self._job_nodes[variable.nodeid] = code
             if device.equipment_type is EquipmentType.CNC_MACHINE_TOOL:
                 for setpoint in SETPOINTS:
                     parent, name = await self._path(machine, base, setpoint.path, objects)
@@ -311,6 +320,16 @@ class OpcUaMachineServer:
             await self._variable(group, f"{BULK_FOLDER}.{name}", name, float(index), ua.VariantType.Double)
 
     # -- values --------------------------------------------------------------------------------------------------
+
+    def _on_client_write(self, event: Any, _dispatcher: Any) -> None:
+        """After a client's write: a good write of a job_id node assigns the job to its machine."""
+        for item, status in zip(event.request_params.NodesToWrite, event.response_params or (), strict=False):
+            code = self._job_nodes.get(item.NodeId)
+            if code is None or not status.is_good() or self.run is None:
+                continue
+            value = item.Value.Value.Value if item.Value is not None and item.Value.Value is not None else None
+            if isinstance(value, str):
+                self.run.assign_job(code, value)
 
     async def write(self, node_id: str, value: Value, ts_ms: int | None = None) -> None:
         """Set a fed variable's value (as its own type), stamped ``ts_ms`` (default now) as source time."""
@@ -371,14 +390,14 @@ def _zero(data_type: DataType) -> Value:
 
 def machine_nodes(run: FactoryRun, machines: Iterable[str]) -> list[MappedNode]:
     """Every node the server feeds for ``machines``, mapped to the machine's device code and signal names (the
-    overrides of CNC machines writable)."""
+    overrides and the job id of CNC machines writable)."""
     devices = {device.code: device for device in run.devices}
     nodes: list[MappedNode] = []
     for code in machines:
         device = devices[code]
         for spec in device.signals:
             node = path_for(spec.name, spec.data_type)
-            nodes.append(_mapped(code, node.path, spec.name, spec.data_type, writable=False))
+            nodes.append(_mapped(code, node.path, spec.name, spec.data_type, writable=spec.name == JOB_SIGNAL))
         if device.equipment_type is EquipmentType.CNC_MACHINE_TOOL:
             nodes.extend(_mapped(code, s.path, s.signal, s.data_type, writable=True) for s in SETPOINTS)
     return nodes

@@ -1,10 +1,13 @@
 """Commands over MQTT: the topics and payloads (pure), and the publisher the web app holds (``app.state``).
 
 * ``mqtt_json`` devices: ``zhizao/v1/{enterprise_id}/{device_code}/cmd``, QoS 1, JSON
-  ``{"id": command_id, "signal": name, "value": v, "ts": epoch_ms}``.
+  ``{"id": command_id, "signal": name, "value": v, "ts": epoch_ms}``. Remote commands carry a number or a
+  boolean and their integer command id; a shared booking's job dispatch (``zhizao.sharing.dispatch``) carries
+  text (the job id) and a string id of its own, so that it never collides with a command's.
 * ``sparkplug_b`` devices: ``spBv1.0/{enterprise_id}/NCMD/{edge_node_id}`` when the device is an edge node, else
   ``spBv1.0/{enterprise_id}/DCMD/{edge_node_id}/{device_code}``; one metric named as the signal (Double for float
-  signals, Int64 for int, Boolean for bool), encoded with the project's Sparkplug codec; QoS 1.
+  signals, Int64 for int, Boolean for bool, String for the job dispatch's text), encoded with the project's
+  Sparkplug codec; QoS 1.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ _SPARKPLUG_TYPES = {
     DataType.FLOAT: SparkplugDataType.DOUBLE,
     DataType.INT: SparkplugDataType.INT64,
     DataType.BOOL: SparkplugDataType.BOOLEAN,
+    DataType.STRING: SparkplugDataType.STRING,  # text is never a writable point: only a job dispatch sends it
 }
 
 
@@ -37,7 +41,7 @@ def json_topic(enterprise_id: int, device_code: str) -> str:
     return command_topic(enterprise_id, device_code)
 
 
-def json_payload(command_id: int, signal: str, value: float | int | bool, ts_ms: int) -> bytes:
+def json_payload(command_id: int | str, signal: str, value: float | int | bool | str, ts_ms: int) -> bytes:
     document = {"id": command_id, "signal": signal, "value": value, "ts": ts_ms}
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -48,10 +52,12 @@ def sparkplug_topic(enterprise_id: int, device_code: str, edge_node_id: str | No
     return device_topic(str(enterprise_id), MessageType.DCMD, edge_node_id, device_code)
 
 
-def sparkplug_payload(signal: str, data_type: DataType, value: float | int | bool, ts_ms: int) -> bytes:
+def sparkplug_payload(signal: str, data_type: DataType, value: float | int | bool | str, ts_ms: int) -> bytes:
     datatype = _SPARKPLUG_TYPES.get(data_type)
     if datatype is None:
         raise ValueError(f"a {data_type.value} signal cannot be commanded")
+    if isinstance(value, str) != (datatype is SparkplugDataType.STRING):
+        raise ValueError(f"a {data_type.value} signal cannot take {value!r}")
     if datatype is SparkplugDataType.DOUBLE:
         value = float(value)
     metric = Metric(name=signal, datatype=datatype, value=value, timestamp=ts_ms)
