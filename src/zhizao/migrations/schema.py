@@ -2,6 +2,7 @@
 
 from zhizao.accounts import models as _accounts  # noqa: F401
 from zhizao.assessment import models as _assessment  # noqa: F401
+from zhizao.c2m import models as _c2m  # noqa: F401
 from zhizao.connectors import models as _connectors  # noqa: F401
 from zhizao.db.base import Base
 from zhizao.maintenance import models_health as _maintenance_health  # noqa: F401
