@@ -390,7 +390,7 @@ def test_demo_prints_one_working_login_per_role(tmp_path: Path, served: list[dic
     # the logins table: role, user, password
     rows = [row for row in _table_rows(result.stdout) if len(row) == 3 and row[2].startswith("zhizao-")]
     assert len(rows) == 7
-    assert "上海临港汽车零部件有限公司" in result.stdout and "144" in result.stdout  # the virtual factory's plant
+    assert "上海临港汽车零部件有限公司" in result.stdout and "150" in result.stdout  # the plant's signals
     assert sorted(role for role, _, _ in rows) == sorted(role.value for role in Role)
     demo = Target((), load_settings(data_dir=data_dir, secret_key=SECRET))
     assert authenticates(demo, "admin", "zhizao-admin-demo")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from zhizao.c2m.services import run_c2m_services
 from zhizao.db.engine import Database
 from zhizao.maintenance.services import maintenance_observers, run_maintenance_services
 from zhizao.sharing.services import run_sharing_services
@@ -26,4 +27,5 @@ async def run_stream_services(database: Database, stop: asyncio.Event, *, timezo
         run_alarm_services(database, stop),
         run_maintenance_services(database, stop),
         run_sharing_services(database, stop, timezone=timezone),
+        run_c2m_services(database, stop, timezone=timezone),
     )

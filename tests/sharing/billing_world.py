@@ -9,16 +9,20 @@ n_ref 10,000 rpm, P_ref 100 %, L10h_ref 20,000 h), overload 200, SLA credit 150 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
 
 from tests.conftest import Account, World
 from tests.telemetry.builders import build_plant
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
+from zhizao.db.engine import Database
 from zhizao.production.models import LedgerProgress, StateInterval
+from zhizao.sharing import disputes, invoices, meters
 from zhizao.sharing.models import Booking, BookingStatus, SharedEquipment, Tariff
 from zhizao.telemetry import devices
 from zhizao.telemetry.alarms.models import AlarmEvent
@@ -29,6 +33,7 @@ from zhizao.telemetry.timeutil import to_us
 
 ZONE = ZoneInfo("Asia/Shanghai")
 PERIOD = "2026-10"
+INVOICED_AT = datetime(2026, 11, 29, 10, tzinfo=UTC)  # the month is over and its machine data is in
 OVERLOAD_RULE = "SPINDLE_OVERLOAD"
 SPINDLE = {"kind": "spindle", "component_id": "spindle", "bearing": "ball", "speed_ref_rpm": 10000.0,
            "load_ref": 100.0, "l10h_ref": 20000.0}  # fmt: skip
@@ -179,3 +184,58 @@ def report_job(store: TelemetryStore, leasing: Leasing, booking_id: int, start_u
     """The machine reports the booking's job id over [start, end) (sent to it when the owner starts the job)."""
     write(store, [], [TextPoint(leasing.job_signal_id, start_us, f"SH-{booking_id}"),
                       TextPoint(leasing.job_signal_id, end_us, "")])  # fmt: skip
+
+
+def month_of_leasing(world: World, store: TelemetryStore) -> tuple[Leasing, int, int, int]:
+    """The worked example (5 Oct, tariff v1), a confirmed booking cancelled with 30 h notice and a no-show (both
+    after the change to v2 on 15 Oct): (leasing, job, cancelled, no-show booking ids)."""
+    leasing = build_leasing(world)
+    job = worked_example(world, store, leasing)
+    cancelled = add_booking(
+        world, leasing, local(20, 8), local(20, 12), BookingStatus.CANCELLED, cancelled_at=local(19, 2)
+    )
+    no_show = add_booking(world, leasing, local(25, 8), local(25, 12), BookingStatus.NO_SHOW)
+    return leasing, job, cancelled, no_show
+
+
+def tamper(database: Database, statement: str) -> None:
+    """Change the log around its append-only trigger, as someone with database access could."""
+    with database.engine.begin() as connection:
+        if database.is_sqlite:
+            connection.execute(text("DROP TRIGGER share_meter_record_update_refused"))
+            connection.execute(text("DROP TRIGGER share_meter_record_delete_refused"))
+        else:
+            connection.execute(text("ALTER TABLE share_meter_record DISABLE TRIGGER share_meter_record_append_only"))
+        connection.execute(text(statement))
+
+
+def principal_of_account(account: Account) -> Principal:
+    return Principal(account.user_id, account.username, account.username, account.role, account.organisation_id)
+
+
+@dataclass(frozen=True)
+class Disputed:
+    leasing: Leasing
+    invoice_id: int
+    line_id: int
+    dispute_id: int
+
+
+def disputed_invoice(world: World, store: TelemetryStore) -> Disputed:
+    """The smallest invoiced month: one booking cancelled with 30 h notice (4 h × 132 × 25 % = 132.00), metered,
+    invoiced for October 2026 by the owner, and its line disputed (open) by the lessee."""
+    leasing = build_leasing(world, wear=False)
+    add_booking(world, leasing, local(20, 8), local(20, 12), BookingStatus.CANCELLED, cancelled_at=local(19, 2))
+    meters.meter_all(world.database, store, INVOICED_AT, ZONE, owner_id=leasing.owner_id)
+    with world.database.session() as session:
+        invoice = invoices.issue_invoice(
+            session, principal_of_account(leasing.owner), leasing.owner_id, leasing.lessee_id, PERIOD,
+            INVOICED_AT, ZONE,
+        )  # fmt: skip
+    with world.database.session() as session:
+        line_id = invoices.lines_of(session, invoice.id)[0].id
+    with world.database.session() as session:
+        dispute = disputes.raise_dispute(
+            session, principal_of_account(leasing.lessee), invoice.id, line_id, "30 h notice was given", INVOICED_AT
+        )
+    return Disputed(leasing, invoice.id, line_id, dispute.id)

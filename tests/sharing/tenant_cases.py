@@ -12,11 +12,14 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World
 from tests.conftest import bearer as fresh_bearer
+from tests.sharing.billing_world import disputed_invoice
 from tests.telemetry.builders import build_plant
 from zhizao.accounts.roles import Role
 
 API = "/api/sharing"
-RATES = {"hourly_rate": "120.00", "setup_rate": "200.00", "wear_rates": {"spindle": "0.80"}}
+# A time-only tariff: the plant's CNC has no spindle load signal, so it configures no wear components (and a tariff
+# may price only the components its listing configures).
+RATES = {"hourly_rate": "120.00", "setup_rate": "200.00"}
 TenantCase = Callable[[World, TestClient], tuple[Account, dict[str, object]]]
 
 
@@ -81,6 +84,19 @@ def _unpublished_listing_and_booking(world: World, client: TestClient) -> tuple[
     return world.user(Role.ENTERPRISE), params
 
 
+def _invoice_and_dispute(world: World, client: TestClient) -> tuple[Account, dict[str, object]]:
+    made = disputed_invoice(world, client.app.state.telemetry_store)  # type: ignore[attr-defined]
+    return world.user(Role.ENTERPRISE), {"invoice_id": made.invoice_id, "dispute_id": made.dispute_id}
+
+
+INVOICE_ROUTES = (
+    ("GET", "/invoices/{invoice_id}"),
+    ("GET", "/invoices/{invoice_id}.pdf"),
+    ("GET", "/invoices/{invoice_id}.xlsx"),
+    ("GET", "/invoices/{invoice_id}/recompute"),
+    ("POST", "/invoices/{invoice_id}/disputes"),
+    ("POST", "/disputes/{dispute_id}/answer"),
+)
 TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     (method, f"{API}{path}"): _unpublished_listing_and_booking
     for method, path in (
@@ -91,11 +107,13 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
         ("GET", "/listings/{listing_id}/availability"),
         ("POST", "/listings/{listing_id}/availability"),
         ("GET", "/listings/{listing_id}/quote"),
+        ("PUT", "/listings/{listing_id}/photo"),
         ("DELETE", "/availability/{window_id}"),
         ("GET", "/bookings/{booking_id}"),
         ("POST", "/bookings/{booking_id}/transitions"),
     )
 }
+TENANT_CASES.update({(method, f"{API}{path}"): _invoice_and_dispute for method, path in INVOICE_ROUTES})
 TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("PATCH", f"{API}/listings/{{listing_id}}"): {"title": "x"},
     ("POST", f"{API}/listings/{{listing_id}}/tariffs"): {"hourly_rate": "1.00"},
@@ -104,6 +122,8 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
         "end_at": "2030-01-01T18:00:00+08:00",
     },
     ("POST", f"{API}/bookings/{{booking_id}}/transitions"): {"action": "confirm"},
+    ("POST", f"{API}/invoices/{{invoice_id}}/disputes"): {"line_id": 1, "reason": "x"},
+    ("POST", f"{API}/disputes/{{dispute_id}}/answer"): {"accept": False, "answer": "x"},
 }
 # The quote route needs its window in the query to reach the tenant check.
 TENANT_QUERIES: dict[tuple[str, str], dict[str, str | int]] = {

@@ -18,10 +18,11 @@ from tests.sharing.billing_world import (
     add_ledger,
     build_leasing,
     local,
+    month_of_leasing,
     report_job,
     spindle,
+    tamper,
     us,
-    worked_example,
     write,
 )
 from zhizao.accounts.principal import Principal
@@ -57,18 +58,6 @@ def issue(world: World, leasing, period: str = PERIOD):  # type: ignore[no-untyp
         return invoices.issue_invoice(
             session, principal(leasing.owner), leasing.owner_id, leasing.lessee_id, period, NOW, ZONE
         )
-
-
-def month_of_leasing(world: World, store: TelemetryStore):  # type: ignore[no-untyped-def]
-    """The worked example (5 Oct, tariff v1), a confirmed booking cancelled with 30 h notice and a no-show (both
-    after the change to v2 on 15 Oct)."""
-    leasing = build_leasing(world)
-    job = worked_example(world, store, leasing)
-    cancelled = add_booking(
-        world, leasing, local(20, 8), local(20, 12), BookingStatus.CANCELLED, cancelled_at=local(19, 2)
-    )
-    no_show = add_booking(world, leasing, local(25, 8), local(25, 12), BookingStatus.NO_SHOW)
-    return leasing, job, cancelled, no_show
 
 
 def amounts(world: World, invoice_id: int) -> list[tuple[int, str, str | None, str, Decimal]]:
@@ -204,17 +193,6 @@ def test_only_the_owner_issues_and_an_invoice_is_issued_once(world: World, store
         issue(world, leasing)
 
 
-def _tamper(database: Database, statement: str) -> None:
-    """Change the log around its append-only trigger, as someone with database access could."""
-    with database.engine.begin() as connection:
-        if database.is_sqlite:
-            connection.execute(text("DROP TRIGGER share_meter_record_update_refused"))
-            connection.execute(text("DROP TRIGGER share_meter_record_delete_refused"))
-        else:
-            connection.execute(text("ALTER TABLE share_meter_record DISABLE TRIGGER share_meter_record_append_only"))
-        connection.execute(text(statement))
-
-
 def test_the_meter_log_refuses_updates_and_deletes(world: World, store: TelemetryStore) -> None:
     month_of_leasing(world, store)
     meter(world.database, store)
@@ -236,7 +214,7 @@ def test_recomputation_detects_an_altered_or_truncated_log(
     leasing, *_ = month_of_leasing(world, store)
     meter(world.database, store)
     invoice = issue(world, leasing)
-    _tamper(world.database, statement)
+    tamper(world.database, statement)
     with world.database.session() as session:
         result = invoices.recompute(session, invoice)
     assert not result.matches

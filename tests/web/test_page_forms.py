@@ -59,6 +59,7 @@ import zhizao
 from tests.assessment.builders import admin as admin_principal
 from tests.assessment.builders import enterprise as assessment_enterprise
 from tests.assessment.builders import principal_of, running_diagnosis
+from tests.c2m.builders import DEMO_CODE, build_shop
 from tests.conftest import TEST_SECRET, Account, World, bearer
 from tests.maintenance.health.tenant_cases import health_of_another_enterprise
 from tests.production.builders import build_production
@@ -67,15 +68,18 @@ from tests.programme.project_builders import built_project
 from tests.programme.tenant_cases_acceptance import open_acceptance, verified_enterprise
 from tests.programme.tenant_cases_community import cohort, posted_request
 from tests.programme.tenant_cases_directory import applied_integrator, platform
+from tests.sharing.billing_world import disputed_invoice
 from tests.sharing.tenant_cases import at as offer_day
 from tests.sharing.tenant_cases import build_offer
 from tests.sharing.tenant_cases import request as request_booking
+from tests.sharing.test_photos import image as sharing_photo
 from tests.telemetry.builders import Plant, build_plant
 from tests.web.routes import _role_requirement, collection_app
 from tests.web.test_pages import _csrf, _sign_in
 from zhizao.accounts import auth
 from zhizao.accounts.roles import Role
 from zhizao.accounts.schemas import ApiTokenCreate
+from zhizao.c2m import pages as c2m_pages
 from zhizao.connectors import service as connectors
 from zhizao.connectors.drivers import default_drivers
 from zhizao.connectors.schemas import ConnectorCreate
@@ -480,6 +484,13 @@ def _seed(world: World, client: TestClient) -> Seeded:
     offer = build_offer(world, client)  # a shared machine on offer, and a lessee's booking of it
     booking = request_booking(client, offer, offer_day(2), 4)
     assert booking.status_code == 201, booking.text
+    photo = client.put(  # and its photo, which its page serves
+        f"/api/sharing/listings/{offer.listing_id}/photo",
+        files={"file": ("cnc.png", sharing_photo("PNG"), "image/png")},
+        headers=bearer(client, offer.owner),
+    )
+    assert photo.status_code == 200, photo.text
+    billed = disputed_invoice(world, client.app.state.telemetry_store)  # type: ignore[attr-defined]
     cohort_id = cohort(world)
     request_id, _ = posted_request(world)
     integrator = applied_integrator(world)
@@ -505,7 +516,10 @@ def _seed(world: World, client: TestClient) -> Seeded:
         "integrator_id": integrator.organisation_id, "user_id": victim.user_id,
         "organisation_id": victim.organisation_id, "token_id": token_id, **operations,
         "listing_id": offer.listing_id, "booking_id": booking.json()["id"],
+        "invoice_id": billed.invoice_id, "dispute_id": billed.dispute_id,
     }  # fmt: skip
+    shop = build_shop(world)  # a vehicle maker's released model and a consumer's order of it
+    ids.update({"model_code": DEMO_CODE, "version_id": shop.maker.version_id, "order_number": shop.order_number})
     verification_id = verified_enterprise(world).verification_id
     # Query parameters too, for the harvest: the stop's day, the work plan's year.
     values = {"locale": "en", "verification_id": verification_id, "date": "2026-12-01", "year": 2021}
@@ -524,6 +538,8 @@ def walk(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
             # The live page streams for an hour; here it sends one event and ends.
             patch.setattr(telemetry_pages, "LIVE_MAX_S", 0.001)
             patch.setattr(telemetry_pages, "LIVE_INTERVAL_S", 0.001)
+            patch.setattr(c2m_pages, "LIVE_MAX_S", 0.001)
+            patch.setattr(c2m_pages, "LIVE_INTERVAL_S", 0.001)
             with TestClient(create_app(settings, database), base_url="https://testserver") as client:
                 world = World(database)
                 seeded = _seed(world, client)

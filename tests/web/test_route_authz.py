@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.assessment import tenant_cases as assessment_cases
+from tests.c2m import tenant_cases as c2m_cases
 from tests.conftest import TEST_SECRET, Account, World, bearer
 from tests.connectors import tenant_cases as connector_cases
 from tests.maintenance.health import tenant_cases as health_cases
@@ -171,6 +172,7 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **session_cases.TENANT_CASES,
     **registry_cases.TENANT_CASES,
     **sharing_cases.TENANT_CASES,
+    **c2m_cases.TENANT_CASES,
 }
 
 # Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
@@ -194,6 +196,7 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     **session_cases.TENANT_BODIES,
     **registry_cases.TENANT_BODIES,
     **sharing_cases.TENANT_BODIES,
+    **c2m_cases.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from zhizao.bench import cli_connectors, infra, report
+from zhizao.bench import cli_c2m, cli_connectors, infra, report
 from zhizao.bench.console import (
     Backend,
     BackendOption,
@@ -365,3 +365,6 @@ def web(
 
 bench_app.command("modbus")(cli_connectors.modbus)
 bench_app.command("opcua")(cli_connectors.opcua)
+bench_app.command("configurator")(cli_c2m.configurator)
+bench_app.command("jssp")(cli_c2m.jssp)
+bench_app.command("carseq")(cli_c2m.carseq)

@@ -34,6 +34,7 @@ from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_databas
 from zhizao.cli.connectors import connectors_app
 from zhizao.cli.maintenance import maintenance_app
 from zhizao.cli.production import production_app
+from zhizao.cli.sharing import sharing_app
 from zhizao.cli.telemetry import devices_app, telemetry_app
 from zhizao.connectors.mqtt_json import MqttJsonDecoder
 from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
@@ -66,6 +67,7 @@ app.add_typer(assessment_app, name="assessment")
 app.add_typer(production_app, name="production")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(maintenance_app, name="maintenance")
+app.add_typer(sharing_app, name="sharing")
 app.add_typer(c2m_app, name="c2m")
 
 
@@ -198,7 +200,7 @@ def ingest(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         services_database = create_database(settings)
-        services = asyncio.create_task(run_stream_services(services_database, stop))
+        services = asyncio.create_task(run_stream_services(services_database, stop, timezone=settings.timezone))
         try:
             return await run_worker(
                 settings,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from zhizao.accounts import demo as accounts_demo
 from zhizao.db.engine import Database
 from zhizao.demo import assessment as assessment_demo
+from zhizao.demo import c2m as c2m_demo
 from zhizao.demo import connected as connected_demo
 from zhizao.demo import governance as governance_demo
 from zhizao.demo import maintenance as maintenance_demo
@@ -17,7 +18,8 @@ from zhizao.simulator import seed as factory_demo
 # Accounts, then the virtual factory's plant, then its production history (which needs both); the diagnoses, then
 # the programme run on them (which needs the diagnosed enterprises and the expert pool); last the cell read over
 # OPC UA and Modbus, with the plant's alarm rules; then its healthy history, health baselines and the maintenance
-# plans and past repairs (which need the cell and the plant); last the equipment maker's shared fleet.
+# plans and past repairs (which need the cell and the plant); then the equipment maker's shared fleet; last the
+# vehicle maker's C2M orders (which need only the demo consumer).
 SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed,
     factory_demo.seed,
@@ -27,6 +29,7 @@ SEEDERS: tuple[Seeder, ...] = (
     connected_demo.seed,
     maintenance_demo.seed,
     sharing_demo.seed,
+    c2m_demo.seed,
 )
 
 

@@ -22,9 +22,10 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem, InputError
 from zhizao.fields import IdPath, IdQuery, Limit, Offset, TextQuery
-from zhizao.sharing import bookings, catalogue
+from zhizao.sharing import bookings, catalogue, dispatch
 from zhizao.sharing.models import Booking, BookingStatus, SharedEquipment
 from zhizao.sharing.schemas import (
+    Action,
     Availability,
     BookingCreate,
     BookingPage,
@@ -41,6 +42,7 @@ from zhizao.sharing.schemas import (
     WindowCreate,
     WindowRead,
 )
+from zhizao.telemetry.commands.api import EnvironmentDep
 from zhizao.telemetry.kinds import EquipmentType
 from zhizao.telemetry.models import Equipment
 
@@ -49,6 +51,7 @@ router = APIRouter(prefix="/api/sharing", tags=["capacity sharing"])
 Owner = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.ENTERPRISE))]
 Lessee = Annotated[Principal, Depends(require_role(Role.ENTERPRISE))]
 Party = Annotated[Principal, Depends(require_role(Role.ADMIN, Role.OFFICER, Role.ENTERPRISE))]
+DISPATCHING = frozenset({Action.START, Action.COMPLETE})  # the owner's actions that send the job id (or clear it)
 
 
 def listing_detail(session: Session, listing: SharedEquipment) -> ListingDetail:
@@ -185,8 +188,13 @@ def read_booking(booking_id: IdPath, principal: Party, session: SessionDep) -> B
 
 
 @router.post("/bookings/{booking_id}/transitions")
-def transition(booking_id: IdPath, data: TransitionIn, principal: Owner, session: SessionDep) -> BookingRead:
+def transition(
+    booking_id: IdPath, data: TransitionIn, principal: Owner, session: SessionDep, env: EnvironmentDep
+) -> BookingRead:
     """confirm / reject / start / complete / no_show (owner), cancel (lessee). 409 when the status or the time
-    does not allow it (e.g. cancelling a confirmed booking without notice, or an overlapping confirmation)."""
+    does not allow it (e.g. cancelling a confirmed booking without notice, or an overlapping confirmation).
+    Start sends the job id to the machine and complete clears it (``job_dispatch``: the outcome; never an error)."""
     booking: Booking = bookings.transition(session, principal, booking_id, data)
+    if data.action in DISPATCHING:
+        booking = dispatch.dispatch_job(session, principal, booking.id, env)
     return BookingRead.model_validate(booking)

@@ -20,6 +20,7 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import Conflict, FieldProblem, InputError, NotFound, PermissionDenied
 from zhizao.fields import MAX_ID
+from zhizao.sharing import listing_checks
 from zhizao.sharing.models import HOLDING_STATUSES, AvailabilityWindow, Booking, SharedEquipment, Tariff
 from zhizao.sharing.schemas import FreeSpan, ListingCreate, ListingUpdate, TariffRates, WindowCreate
 from zhizao.telemetry.kinds import EquipmentType
@@ -114,10 +115,14 @@ def tariffs(session: Session, listing_id: int) -> Sequence[Tariff]:
 
 
 def _snapshot(listing: SharedEquipment) -> dict[str, object]:
-    return {"title": listing.title, "published": listing.published, "equipment_id": listing.equipment_id}
+    return {
+        "title": listing.title, "published": listing.published, "equipment_id": listing.equipment_id,
+        "wear_components": listing.wear_components, "incident_alarms": listing.incident_alarms,
+    }  # fmt: skip
 
 
 def _add_tariff(session: Session, actor: Principal, listing: SharedEquipment, rates: TariffRates) -> Tariff:
+    listing_checks.check_tariff(listing.wear_components, listing.incident_alarms, rates)
     latest = session.scalar(select(func.max(Tariff.version)).where(Tariff.listing_id == listing.id))
     tariff = Tariff(
         enterprise_id=listing.enterprise_id,
@@ -145,8 +150,12 @@ def create_listing(session: Session, actor: Principal, data: ListingCreate) -> S
             raise Conflict(f"equipment {equipment.id} is offered already")
         if data.published and data.rates is None:
             raise InputError.for_field("body.rates", "a published listing needs a tariff")
-        values = data.model_dump(exclude={"rates"})
-        listing = SharedEquipment(**values, enterprise_id=equipment.enterprise_id)
+        values = data.model_dump(exclude={"rates", "wear_components", "incident_alarms"})
+        listing = SharedEquipment(
+            **values, enterprise_id=equipment.enterprise_id,
+            wear_components=listing_checks.check_wear_components(session, equipment.id, data.wear_components),
+            incident_alarms=listing_checks.check_incident_alarms(session, equipment.id, data.incident_alarms),
+        )  # fmt: skip
         session.add(listing)
         session.flush()
         if data.rates is not None:
@@ -163,8 +172,12 @@ def update_listing(session: Session, actor: Principal, listing_id: int, data: Li
         listing = owned_listing(session, actor, listing_id)
         before = _snapshot(listing)
         for name, value in data.model_dump(exclude_unset=True).items():
-            if name in ("title", "published") and value is None:
+            if name in ("title", "published", "wear_components", "incident_alarms") and value is None:
                 raise InputError.for_field(f"body.{name}", "may not be null")
+            if name == "wear_components":
+                value = listing_checks.check_wear_components(session, listing.equipment_id, value)
+            elif name == "incident_alarms":
+                value = listing_checks.check_incident_alarms(session, listing.equipment_id, value)
             setattr(listing, name, value)
         if listing.published and current_tariff(session, listing.id) is None:
             raise InputError.for_field("body.published", "add a tariff before publishing")

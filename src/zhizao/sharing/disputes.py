@@ -22,7 +22,7 @@ from zhizao.sharing.billing_models import (
     InvoiceRow,
     InvoiceStatus,
 )
-from zhizao.sharing.catalogue import require_owner_role
+from zhizao.sharing.catalogue import OWNER_ROLES, require_owner_role
 from zhizao.sharing.invoices import get_invoice
 
 __all__ = ["answer_dispute", "credit_notes", "credited", "disputes_of", "raise_dispute"]
@@ -51,6 +51,8 @@ def credited(session: Session, line_id: int) -> Decimal:
 def raise_dispute(
     session: Session, actor: Principal, invoice_id: int, line_id: int, reason: str, now: datetime
 ) -> DisputeRow:
+    if actor.role not in OWNER_ROLES:  # enterprise staff (and administrators) act for either party of a lease
+        raise PermissionDenied(f"role {actor.role.value} may not dispute an invoice")
     if not reason.strip():
         raise InputError.for_field("body.reason", "say what is wrong with the line")
     with session.begin():
@@ -98,6 +100,7 @@ def answer_dispute(
 ) -> DisputeRow:
     """The owner's answer; accepting issues a credit note of ``credit`` CNY."""
     require_owner_role(actor)
+    credit = None if credit is None else credit.quantize(Decimal("0.01"))
     if not answer.strip():
         raise InputError.for_field("body.answer", "explain the answer to the lessee")
     if accept and (credit is None or credit <= 0):
@@ -119,7 +122,6 @@ def answer_dispute(
         assert invoice is not None and line is not None
         if accept:
             assert credit is not None
-            credit = credit.quantize(Decimal("0.01"))
             room = Decimal(line.amount_cny) - credited(session, line.id)
             if credit > room:
                 raise InputError.for_field("body.credit", f"at most {room} CNY can still be credited on this line")

@@ -18,10 +18,11 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem, InputError
 from zhizao.fields import IdPath, NoNul
-from zhizao.sharing import bookings, catalogue
-from zhizao.sharing.api import listing_detail, quote_of
+from zhizao.sharing import bookings, catalogue, dispatch
+from zhizao.sharing.api import DISPATCHING, listing_detail, quote_of
 from zhizao.sharing.models import SharedEquipment
 from zhizao.sharing.schemas import Action, BookingCreate, TransitionIn
+from zhizao.telemetry.commands.api import environment
 from zhizao.telemetry.kinds import EquipmentType
 from zhizao.ui.forms import attempt
 from zhizao.ui.i18n import N_
@@ -174,5 +175,7 @@ def act_page(
     if chosen is None:
         raise InputError.for_field("body.action", f"unknown action {action!r}")
     bookings.transition(session, principal, booking_id, TransitionIn(action=chosen, reason=reason or None))
+    if chosen in DISPATCHING:
+        dispatch.dispatch_job(session, principal, booking_id, environment(request))
     target = "owner" if back == "owner" else "mine"
     return RedirectResponse(f"{BASE}/bookings/{target}", status_code=303)

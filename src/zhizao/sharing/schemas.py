@@ -72,7 +72,8 @@ class TariffRates(BaseModel):
 # catalogue); incident alarms: the machine's alarm rule (its ``rule_id``) → the incident kind it bills.
 # The photo is not an input: it is uploaded (``PUT /listings/{id}/photo``), which sets ``photo_path``.
 WearComponents = Annotated[list[dict[str, Any]], Field(max_length=8)]
-IncidentAlarms = Annotated[dict[Annotated[Text, Field(min_length=1, max_length=100)], IncidentKind], Field(max_length=50)]
+RuleId = Annotated[Text, Field(min_length=1, max_length=100)]
+IncidentAlarms = Annotated[dict[RuleId, IncidentKind], Field(max_length=50)]
 
 
 class ListingCreate(BaseModel):

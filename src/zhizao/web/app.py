@@ -19,6 +19,12 @@ from zhizao.accounts.roles import ORGANISATION_KIND_LABELS, ROLE_LABELS
 from zhizao.assessment import api as assessment_api
 from zhizao.assessment import pages as assessment_pages
 from zhizao.assessment.audit_labels import ACTION_LABELS as ASSESSMENT_ACTIONS
+from zhizao.c2m import api as c2m_api
+from zhizao.c2m import api_planning as c2m_planning_api
+from zhizao.c2m import pages as c2m_pages
+from zhizao.c2m import pages_maker as c2m_maker_pages
+from zhizao.c2m import pages_planning as c2m_planning_pages
+from zhizao.c2m.audit_labels import ACTION_LABELS as C2M_ACTIONS
 from zhizao.connectors import api as connectors_api
 from zhizao.connectors import pages as connectors_pages
 from zhizao.connectors.audit_labels import ACTION_LABELS as CONNECTOR_ACTIONS
@@ -65,7 +71,13 @@ from zhizao.programme import pages_projects as programme_projects_pages
 from zhizao.programme.kinds import DISTRICT_LABELS, INDUSTRY_LABELS, PROJECT_STAGE_LABELS
 from zhizao.settings import Settings
 from zhizao.sharing import api as sharing_api
+from zhizao.sharing import api_dashboards as sharing_dashboards_api
+from zhizao.sharing import api_invoices as sharing_invoices_api
+from zhizao.sharing import api_photos as sharing_photos_api
 from zhizao.sharing import pages as sharing_pages
+from zhizao.sharing import pages_dashboards as sharing_dashboards_pages
+from zhizao.sharing import pages_invoices as sharing_invoices_pages
+from zhizao.sharing import pages_owner as sharing_owner_pages
 from zhizao.sharing.audit_labels import ACTION_LABELS as SHARING_ACTIONS
 from zhizao.telemetry import api as telemetry_api
 from zhizao.telemetry import api_data as telemetry_data
@@ -114,6 +126,11 @@ API_ROUTERS = (
     sessions_api.router,
     workorders_api.router,
     sharing_api.router,
+    sharing_invoices_api.router,
+    sharing_photos_api.router,
+    sharing_dashboards_api.router,
+    c2m_api.router,
+    c2m_planning_api.router,
 )
 PAGE_ROUTERS = (
     shell_pages.router,
@@ -139,6 +156,12 @@ PAGE_ROUTERS = (
     sessions_pages.router,
     workorders_pages.router,
     sharing_pages.router,
+    sharing_invoices_pages.router,
+    sharing_owner_pages.router,
+    sharing_dashboards_pages.router,
+    c2m_pages.router,
+    c2m_maker_pages.router,
+    c2m_planning_pages.router,
 )
 TEMPLATE_PACKAGES = (
     "zhizao.web",
@@ -150,6 +173,7 @@ TEMPLATE_PACKAGES = (
     "zhizao.assessment",
     "zhizao.programme",
     "zhizao.sharing",
+    "zhizao.c2m",
     "zhizao.ui",
 )
 NAVIGATION = (
@@ -174,6 +198,12 @@ NAVIGATION = (
     *sessions_pages.NAV,
     *workorders_pages.NAV,
     *sharing_pages.NAV,
+    *sharing_invoices_pages.NAV,
+    *sharing_owner_pages.NAV,
+    *sharing_dashboards_pages.NAV,
+    *c2m_pages.NAV,
+    *c2m_maker_pages.NAV,
+    *c2m_planning_pages.NAV,
 )
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,
@@ -194,6 +224,7 @@ AUDIT_ACTION_LABELS = {
     **programme_community_audit.ACTION_LABELS,
     **programme_cockpit_audit.ACTION_LABELS,
     **SHARING_ACTIONS,
+    **C2M_ACTIONS,
 }
 
 
