@@ -148,7 +148,7 @@ def carseq_table(result: CarseqBenchResult) -> Table:
         title=f"bench carseq — {result.options.data}",
         caption=(
             f"{result.machine}; load average {load}; time limit {result.options.time_limit_s:g} s per instance, "
-            f"{result.options.workers} CP-SAT workers beside the local search, seed {result.options.seed}; "
+            f"CP-SAT workers beside the local search: {result.options.workers}, seed {result.options.seed}; "
             f"best known from {result.best_known_file or '– (no best_known.csv)'}"
         ),
         caption_justify="left",

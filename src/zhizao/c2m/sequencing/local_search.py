@@ -1,16 +1,16 @@
 """Local search on swaps of two cars: tabu search with breakout weights, every swap of a car in conflict scored at once.
 
 Each step takes every car that needs an option in a window over capacity and scores its swap with every other car,
-as whole numpy arrays, exactly: adding an option at position j costs the weight of each window containing j that is
-already at (or over) p, removing one from i saves the weight of each window containing i that is over p, and a window
-holding both i and j loses nothing and gains nothing — the one correction, counted with prefix sums over the windows
-at exactly p. The best swap that is not tabu is made (a swap that just moved a class out of a position may not move
-it back for a few steps; ties are broken at random). When no swap improves the weighted count, the weight of each
-window over capacity grows by one (the "breakout" rule): windows that stay violated become expensive and the search
-leaves that valley. The true count (weights 1, the published metric) decides the best sequence kept.
+exactly, as numpy arrays: adding an option at position j costs the weight of each window containing j that is already
+at (or over) p, removing one from i saves the weight of each window containing i that is over p — summed over the
+options, one matrix product — and a window holding both i and j loses nothing and gains nothing: the one correction,
+on the band |i - j| < q, counted with prefix sums over the windows at exactly p. The best swap that is not tabu is
+made (a class just moved out of a position may not move back for a few steps; ties are broken at random). When every
+such swap makes the weighted count worse, the weight of each window over capacity grows by one (the "breakout"
+rule): windows that stay violated become expensive and the search leaves that valley. The true count (weights 1, the
+published metric) decides the best sequence kept.
 
-On the 70 200-car CSPLib instances this reaches zero in a few dozen steps; the 100-car set is where it needs seconds.
-"""
+On the 70 200-car CSPLib instances this reaches zero in a few dozen steps; the 100-car set is where it needs seconds."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ Floats = npt.NDArray[np.float64]
 
 TABU_TENURE = (2, 9)  # steps a reversed swap stays forbidden: 1–4 cycles, 4–14 is slower (docs/c2m-sequencing.md)
 # Weights grow only where every swap makes the weighted count worse; on a plateau (best swap 0) the search walks on.
-# Growing them on plateaus too reached 3 on 10_93 in 1 of 8 runs of 30–40 s, this in 3 of 8.
+# Growing them on plateaus too reached 3 on 10_93 in 1 of 9 runs of 30–40 s; this, in 3 of 8 runs of 30–60 s.
 BREAKOUT_AT = 1
 
 

@@ -2,11 +2,11 @@
 CP-SAT runs beside it (its own thread) from the first second for a quarter of the time limit.
 
 Measured (docs/c2m-sequencing.md): the local search is what reaches zero on the satisfiable CSPLib instances and
-the best-known counts on the hard 100-car set; CP-SAT alone finds no sequence at all in 10 s on some 200-car
-instances and, given the local search's sequence as a hint, improved it once in our trials (10_93, 6 → 5) and never
-past what the local search reaches alone. What CP-SAT adds is the proof: a lower bound, and optimality when the minimum is above zero (small lines). Any sequence it finds that
-is better than the local search's best is taken over by the local search. Identical classes are merged first.
-"""
+the best-known counts on the hard 100-car set. CP-SAT alone with one worker did not improve the greedy start of
+200-car instances in 10 s, and given the local search's sequence as a hint it improved it once in our trials
+(10_93, 6 → 5), never past what the local search reaches alone. What CP-SAT adds is the proof: a lower bound, and
+optimality when the minimum is above zero (small lines). Any sequence it finds better than the local search's best
+is taken over by the local search. Identical classes are merged first."""
 
 from __future__ import annotations
 

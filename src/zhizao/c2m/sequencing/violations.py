@@ -4,11 +4,10 @@ The count (the "upper over-assignment" of the literature): for each option with 
 consecutive cars that lies wholly inside the sequence (positions i … i+q-1 for i = 0 … n-q), the number of cars in
 the window needing the option beyond p, ``max(0, cars - p)``; summed over windows and options. Partial windows at the
 two ends are not counted: each is contained in a full window, so a sequence with no violation under this count
-satisfies every p/q rule everywhere. This is the cost of Gottlieb, Puchta & Solnon (2003), whose figures CSPLib's
-table quotes (e.g. 19/71 at 2, 6/76 at 6); the local-search code of Neveu & Trombettoni (INCOP) and Hexaly's example
-count the same way and reach the same values. A window with one car too many counts 1, with two too many 2 — the
-number of *violated windows* is reported alongside (``violated_windows``) because a line manager reads that too.
-"""
+satisfies every p/q rule everywhere. The figures CSPLib quotes (Gottlieb, Puchta & Solnon 2003; e.g. 19/71 at 2,
+6/76 at 6) are counted this way by the INCOP local search of Neveu & Trombettoni, which is given exactly those values
+as lower bounds, and by Hexaly's car-sequencing example (docs/c2m-sequencing.md). A window with one car too many
+counts 1, with two too many 2; the number of *violated windows* is reported alongside (``violated_windows``)."""
 
 from __future__ import annotations
 
