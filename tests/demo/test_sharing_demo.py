@@ -13,6 +13,7 @@ from zhizao.db.engine import Database
 from zhizao.demo import SEEDERS
 from zhizao.demo import c2m as c2m_demo
 from zhizao.demo import sharing as sharing_demo
+from zhizao.programme.models_directory import PlatformClient
 from zhizao.settings import Settings
 from zhizao.sharing import invoices
 from zhizao.sharing.billing_models import DisputeRow, InvoiceLineRow, InvoiceRow, MeterRecordRow
@@ -49,3 +50,5 @@ def test_last_month_is_invoiced_from_the_fleet_data_and_recomputes(seeded: Datab
         assert all(note and "billed by time only" in note for note in time_only)
         assert session.scalar(select(func.count()).select_from(DisputeRow)) == 1
         assert session.scalar(select(func.count()).select_from(MeterRecordRow)) > 100
+        # the small firms served count towards the programme's platform target
+        assert session.scalar(select(func.count()).select_from(PlatformClient)) == len(sharing_demo.SMES)

@@ -79,6 +79,9 @@ class Platform(Base):
     # What the operator declares; it includes enterprises not registered here (see PlatformClient).
     enterprises_served: Mapped[int] = mapped_column(default=0)
     served_as_of: Mapped[date] = mapped_column(Date)
+    # An equipment maker whose capacity-sharing service runs on this platform: the small firms that completed a
+    # lease with it are linked as clients automatically (``zhizao.feeds``), so the platform target is measured.
+    sharing_owner_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

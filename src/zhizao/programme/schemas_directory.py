@@ -182,6 +182,9 @@ class PlatformCreate(_Strict):
     services: list[PlatformServiceItem] = Field(default=[], max_length=30)
     enterprises_served: Count = Field(default=0, description="Declared number of enterprises served.")
     served_as_of: ProgrammeDate
+    sharing_owner_id: IdField | None = Field(
+        default=None, description="An enterprise whose capacity-sharing lessees are linked as clients automatically."
+    )
 
 
 class PlatformUpdate(_Strict):
@@ -192,6 +195,7 @@ class PlatformUpdate(_Strict):
     services: list[PlatformServiceItem] | None = Field(default=None, max_length=30, description="Replaces all.")
     enterprises_served: Count | None = None
     served_as_of: ProgrammeDate | None = None
+    sharing_owner_id: IdField | None = Field(default=None, description="null: no capacity-sharing feed.")
 
     @field_validator("name", "industry", "description", "services", "enterprises_served", "served_as_of")
     @classmethod
@@ -212,6 +216,7 @@ class PlatformRead(BaseModel):
     services: list[PlatformServiceItem]
     enterprises_served: int
     served_as_of: date
+    sharing_owner_id: int | None = None
     linked_clients: int
     created_at: datetime
     updated_at: datetime
@@ -227,6 +232,7 @@ class PublicPlatform(BaseModel):
     services: list[PlatformServiceItem]
     enterprises_served: int
     served_as_of: date
+    sharing_owner_id: int | None = None
     linked_clients: int
 
 

@@ -34,7 +34,9 @@ from zhizao.programme.schemas_directory import (
 )
 from zhizao.telemetry.assets import flush_unique
 
-PLATFORM_FIELDS = ("operator_id", "name", "industry", "description", "url", "enterprises_served", "served_as_of")
+PLATFORM_FIELDS = (
+    "operator_id", "name", "industry", "description", "url", "enterprises_served", "served_as_of", "sharing_owner_id",
+)  # fmt: skip
 
 
 # --- reads ---------------------------------------------------------------------------------------------------
@@ -156,6 +158,14 @@ def _snapshot(session: Session, row: Platform) -> dict[str, object]:
     return {**audit.snapshot(row, PLATFORM_FIELDS), "services": list(services)}
 
 
+def _check_sharing_owner(session: Session, organisation_id: int | None) -> None:
+    if organisation_id is None:
+        return
+    owner = session.get(Organisation, organisation_id)
+    if owner is None or owner.kind != OrganisationKind.ENTERPRISE:
+        raise InputError.for_field("body.sharing_owner_id", f"organisation {organisation_id} is not an enterprise")
+
+
 def _unique_name(session: Session) -> None:
     flush_unique(session, "body.name", "this operator has a platform of that name already")
 
@@ -163,6 +173,7 @@ def _unique_name(session: Session) -> None:
 def create_platform(session: Session, actor: Principal, data: PlatformCreate) -> PlatformRead:
     with session.begin():
         operator_id = _operator_for_write(session, actor, data.operator_id)
+        _check_sharing_owner(session, data.sharing_owner_id)
         row = Platform(operator_id=operator_id, **data.model_dump(include=set(PLATFORM_FIELDS) - {"operator_id"}))
         session.add(row)
         _unique_name(session)
@@ -180,6 +191,7 @@ def update_platform(session: Session, actor: Principal, platform_id: int, data: 
         row = _platform_in_scope(session, actor, platform_id, lock=True)
         before = _snapshot(session, row)
         changes = data.model_dump(exclude_unset=True, exclude={"services"})
+        _check_sharing_owner(session, changes.get("sharing_owner_id"))
         for name, value in changes.items():
             setattr(row, name, value)
         if data.services is not None:
