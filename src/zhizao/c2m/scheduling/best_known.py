@@ -3,11 +3,10 @@ is_optimal (others, such as n_jobs and n_machines, are ignored)."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from zhizao.errors import InputError
+from zhizao.c2m.best_known_csv import read_best_known_rows
 
 FILE_NAME = "best_known.csv"
 
@@ -19,23 +18,8 @@ class BestKnown:
 
 
 def read_best_known(path: Path) -> dict[str, BestKnown]:
-    try:
-        with path.open(newline="", encoding="utf-8") as file:
-            rows = list(csv.DictReader(file))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError.for_field("best_known", f"cannot read {path}: {exc}") from exc
-    known = {}
-    for number, row in enumerate(rows, start=2):
-        name, makespan = row.get("instance"), row.get("best_known_makespan")
-        if not name or not makespan:
-            raise InputError.for_field(f"line {number}", f"instance and best_known_makespan are needed (in {path})")
-        try:
-            value = int(makespan)
-        except ValueError:
-            raise InputError.for_field(f"line {number}", f"{makespan!r} is not an integer (in {path})") from None
-        optimal = (row.get("is_optimal") or "").strip().lower() in {"true", "1", "yes"}
-        known[name.strip()] = BestKnown(value, optimal)
-    return known
+    rows = read_best_known_rows(path, "best_known_makespan", "an integer")
+    return {name: BestKnown(value, optimal) for name, (value, optimal) in rows.items()}
 
 
 def find_best_known(folder: Path) -> Path | None:

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from zhizao.errors import InputError
+from zhizao.c2m.best_known_csv import read_best_known_rows
 
 FILE_NAME = "best_known.csv"
 
@@ -44,20 +43,5 @@ def find_best_known(folder: Path) -> Path | None:
 
 
 def read_best_known(path: Path) -> BestKnownTable:
-    try:
-        with path.open(newline="", encoding="utf-8") as file:
-            rows = list(csv.DictReader(file))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError.for_field("best_known", f"cannot read {path}: {exc}") from exc
-    known = {}
-    for number, row in enumerate(rows, start=2):
-        name, violations = row.get("instance"), row.get("best_known_violations")
-        if not name or not violations:
-            raise InputError.for_field(f"line {number}", f"instance and best_known_violations are needed (in {path})")
-        try:
-            value = int(violations)
-        except ValueError:
-            raise InputError.for_field(f"line {number}", f"{violations!r} is not a whole number (in {path})") from None
-        optimal = (row.get("is_optimal") or "").strip().lower() in {"true", "1", "yes"}
-        known[name.strip()] = BestKnown(value, optimal)
-    return BestKnownTable(path=path, by_instance=known)
+    rows = read_best_known_rows(path, "best_known_violations", "a whole number")
+    return BestKnownTable(path=path, by_instance={name: BestKnown(v, optimal) for name, (v, optimal) in rows.items()})
