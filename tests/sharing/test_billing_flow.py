@@ -26,12 +26,16 @@ from tests.sharing.billing_world import (
     write,
 )
 from zhizao.accounts.principal import Principal
+from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
 from zhizao.errors import Conflict, InputError, PermissionDenied
 from zhizao.sharing import disputes, invoices, meters
 from zhizao.sharing.billing_models import InvoiceLineRow, InvoiceStatus, MeterRecordRow
-from zhizao.sharing.models import BookingStatus
-from zhizao.telemetry.store.base import TelemetryStore, TextPoint
+from zhizao.sharing.models import BookingStatus, SharedEquipment, Tariff
+from zhizao.telemetry import devices
+from zhizao.telemetry.models import Signal
+from zhizao.telemetry.schemas import SignalCreate
+from zhizao.telemetry.store.base import Point, TelemetryStore, TextPoint
 from zhizao.telemetry.store.factory import open_store
 from zhizao.telemetry.timeutil import to_us
 
@@ -263,3 +267,38 @@ def test_a_dispute_ends_in_a_credit_note_or_an_explanation(world: World, store: 
         notes = disputes.credit_notes(session, invoice.id)
         assert [(note.number, note.amount_cny) for note in notes] == [(f"{invoice.number}-C01", Decimal("20.00"))]
         assert invoices.recompute(session, stored).matches  # a credit note never changes the invoice
+
+
+def test_thermal_cycles_and_tool_life_are_metered_from_their_signals(world: World, store: TelemetryStore) -> None:
+    """Motor: ΔT 40 K and 20 K cycles, (40/40)² + (20/40)² = 1.25 of 10,000 rated cycles → ΔD 0.000125 × 50,000 =
+    6.25. Tool T1 (120 min life): counter 100 → 130 (+30), a tool change to 10 (+10), → 40 (+30): 70/120 of a life
+    = 0.583333333 × 600 = 350.00. Readings outside the job (07:50) only anchor the first step."""
+    leasing = build_leasing(world, wear=False)
+    with world.database.session() as session, session.begin():
+        device_id = session.get(Signal, leasing.speed_id).device_id  # type: ignore[union-attr]
+        listing = session.get(SharedEquipment, leasing.listing_id)
+        assert listing is not None
+        listing.wear_components = [
+            {"kind": "thermal", "component_id": "motor", "delta_t_ref_k": 40.0, "cycles_ref": 10000.0},
+            {"kind": "tool", "component_id": "T1", "rated_life": 120.0},
+        ]
+        for tariff in session.scalars(select(Tariff).where(Tariff.listing_id == leasing.listing_id)):
+            tariff.rates = {**tariff.rates, "wear_rates": {"motor": "50000.00", "T1": "600.00"}}
+    admin = world.user(Role.ADMIN)
+    actor = Principal(admin.user_id, admin.username, admin.username, Role.ADMIN, None)
+    with world.database.session() as session:
+        thermal = devices.create_signal(session, actor, SignalCreate(device_id=device_id, name="thermal_cycle_k"))
+    with world.database.session() as session:
+        tool = devices.create_signal(session, actor, SignalCreate(device_id=device_id, name="tool_life_T1"))
+    job = add_booking(world, leasing, local(6, 8), local(6, 12), BookingStatus.COMPLETED,
+                      started_at=local(6, 8), completed_at=local(6, 12))  # fmt: skip
+    add_ledger(world, leasing, [(us(6, 8), us(6, 12), 3, 3)], built_until_us=us(31, 0))
+    report_job(store, leasing, job, us(6, 8), us(6, 12))
+    write(store, [Point(thermal.id, us(6, 9), 40.0), Point(thermal.id, us(6, 10), 20.0),
+                  Point(thermal.id, us(6, 13), 40.0),  # after the job: not the lessee's
+                  Point(tool.id, us(6, 7, 50), 100.0), Point(tool.id, us(6, 9), 130.0),
+                  Point(tool.id, us(6, 10), 10.0), Point(tool.id, us(6, 11), 40.0)])  # fmt: skip
+    meter(world.database, store)
+    wear = {component: amount for _, kind, component, _, amount in amounts(world, issue(world, leasing).id)
+            if kind == "wear"}  # fmt: skip
+    assert wear == {"motor": Decimal("6.25"), "T1": Decimal("350.00")}

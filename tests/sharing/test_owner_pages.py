@@ -111,7 +111,8 @@ def test_wear_components_need_the_signals_and_the_tariff_prices_exactly_them(cli
     assert not_yet.status_code == 422 and _fields(not_yet) == {"body.wear_rates.spindle"}
     thermal = {"kind": "thermal", "component_id": "casting", "delta_t_ref_k": 40.0, "cycles_ref": 10000.0}
     unmetered = client.patch(listing, json={"wear_components": [thermal]}, headers=owner)
-    assert unmetered.status_code == 422 and _fields(unmetered) == {"body.wear_components[0].kind"}
+    assert unmetered.status_code == 422 and _fields(unmetered) == {"body.wear_components[0]"}
+    assert "thermal_cycle_k" in unmetered.json()["error"]["fields"][0]["message"]
 
     load_signal = add_load_signal(world, offer.equipment_id)
     accepted = client.patch(listing, json={"wear_components": [{**SPINDLE, "l10h_ref": 20000}]}, headers=owner)

@@ -1,7 +1,8 @@
 """What a listing's billing configuration must agree with: the machine's signals, its alarm rules and the tariff.
 
-- A wear component is accepted only where the meter can measure it (``METERED_SIGNALS``): spindle bearings need the
-  machine's ``spindle_speed_rpm`` and ``spindle_load_pct`` signals. A machine without them is still offered, with a
+- A wear component is accepted only where the meter can measure it (``meters.wear_signal_names``): spindle bearings
+  need the machine's ``spindle_speed_rpm`` and ``spindle_load_pct`` signals, thermal cycles ``thermal_cycle_k``, a
+  tool ``tool_life_<component id>``. A machine without them is still offered, with a
   time-only tariff (no wear components); its invoices then say "billed by time only".
 - Incident alarms are alarm rules of the listed machine itself.
 - A tariff version prices exactly what the listing meters: no wear rate for a component the listing does not
@@ -19,15 +20,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from zhizao.errors import FieldProblem, InputError
-from zhizao.sharing.meters import LOAD_SIGNAL, SPEED_SIGNAL
+from zhizao.sharing.meters import wear_signal_names
 from zhizao.sharing.schemas import TariffRates
 from zhizao.sharing.tariffs import IncidentKind
 from zhizao.sharing.wear import parse_specs
 from zhizao.telemetry.alarms.models import AlarmRuleRow
 from zhizao.telemetry.models import Signal
 
-# The signals the meter reads for each kind of wear component; kinds missing here have no meter source yet.
-METERED_SIGNALS: dict[str, tuple[str, ...]] = {"spindle": (SPEED_SIGNAL, LOAD_SIGNAL)}
 # Component ids appear in field names (``body.wear_rates.<id>``) and form names: plain ASCII only.
 COMPONENT_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 FIELD = "body.wear_components"
@@ -55,11 +54,7 @@ def check_wear_components(
         field = f"{FIELD}[{index}]"
         if not COMPONENT_ID.match(spec.component_id):
             problems.append(FieldProblem(f"{field}.component_id", "use letters, digits, '_', '-' or '.' only"))
-        needed = METERED_SIGNALS.get(spec.kind)
-        if needed is None:
-            problems.append(FieldProblem(f"{field}.kind", f"{spec.kind} wear has no meter source yet"))
-            continue
-        missing = [name for name in needed if name not in present]
+        missing = [name for name in wear_signal_names(spec) if name not in present]
         if missing:
             problems.append(
                 FieldProblem(

@@ -35,7 +35,17 @@ from zhizao.sharing.meterlog import MeterEntry, MeterKind, MeterRecord
 from zhizao.sharing.models import Booking, BookingStatus, SharedEquipment
 from zhizao.sharing.pricing import tariff_book
 from zhizao.sharing.tariffs import IncidentKind
-from zhizao.sharing.wear import SpindleSegment, WearSignals, parse_specs
+from zhizao.sharing.wear import (
+    ComponentSpec,
+    SpindleSegment,
+    SpindleSpec,
+    ThermalCycle,
+    ThermalSpec,
+    ToolCounterReading,
+    ToolSpec,
+    WearSignals,
+    parse_specs,
+)
 from zhizao.telemetry.alarms.models import AlarmEvent
 from zhizao.telemetry.machinery import MachineryItemState, OperationMode
 from zhizao.telemetry.models import Equipment, Signal
@@ -48,6 +58,10 @@ log = logging.getLogger(__name__)
 JOB_SIGNAL = "job_id"  # text: the job id the machine is working for (sent to it when the job starts)
 SPEED_SIGNAL = "spindle_speed_rpm"
 LOAD_SIGNAL = "spindle_load_pct"
+# Each sample is one thermal cycle that closed at its time, the value its range ΔT in kelvin (counted on the
+# controller or the gateway, e.g. by rainflow on the spindle-motor temperature).
+THERMAL_SIGNAL = "thermal_cycle_k"
+TOOL_SIGNAL_PREFIX = "tool_life_"  # + the component id: the controller's tool-life counter (minutes or parts used)
 CHAIN_LOCK_NAMESPACE = 0x5348  # "SH": the first key of the meter-chain advisory lock (the second is the owner id)
 COMPLETION_GRACE = timedelta(hours=1)  # after this, a completed job is metered to its end even if the ledger lags
 JOB_LOOKBACK_US = 3_600_000_000  # the machine may report the job id shortly before the owner's start action
@@ -207,13 +221,43 @@ def spindle_segments(
     return segments
 
 
+def wear_signal_names(spec: ComponentSpec) -> tuple[str, ...]:
+    """The signals the meter reads for one wear component."""
+    if isinstance(spec, SpindleSpec):
+        return (SPEED_SIGNAL, LOAD_SIGNAL)
+    if isinstance(spec, ThermalSpec):
+        return (THERMAL_SIGNAL,)
+    return (TOOL_SIGNAL_PREFIX + spec.component_id,)
+
+
 def _wear_signals(
-    session: Session, store: TelemetryStore, equipment_id: int, start_us: int, end_us: int
+    session: Session,
+    store: TelemetryStore,
+    equipment_id: int,
+    specs: Sequence[ComponentSpec],
+    start_us: int,
+    end_us: int,
 ) -> WearSignals:
-    ids = _signal_ids(session, equipment_id, (SPEED_SIGNAL, LOAD_SIGNAL))
-    if SPEED_SIGNAL not in ids or LOAD_SIGNAL not in ids:
-        return WearSignals()
-    return WearSignals(spindle=spindle_segments(store, ids[SPEED_SIGNAL], ids[LOAD_SIGNAL], start_us, end_us))
+    """What the components need, read from telemetry; None where the machine lacks a signal (→ billed by time only)."""
+    tool_names = {
+        TOOL_SIGNAL_PREFIX + spec.component_id: spec.component_id for spec in specs if isinstance(spec, ToolSpec)
+    }
+    ids = _signal_ids(session, equipment_id, (SPEED_SIGNAL, LOAD_SIGNAL, THERMAL_SIGNAL, *tool_names))
+    spindle = None
+    if SPEED_SIGNAL in ids and LOAD_SIGNAL in ids:
+        spindle = spindle_segments(store, ids[SPEED_SIGNAL], ids[LOAD_SIGNAL], start_us, end_us)
+    thermal = None
+    if THERMAL_SIGNAL in ids:
+        thermal = [ThermalCycle(ts, value) for ts, value in all_raw(store, ids[THERMAL_SIGNAL], start_us, end_us)]
+    # A counter step is attributed to its later reading, so the reading just before the stretch is needed too.
+    tools = {
+        component: [
+            ToolCounterReading(ts, value) for ts, value in all_raw(store, ids[name], start_us - JOB_LOOKBACK_US, end_us)
+        ]
+        for name, component in tool_names.items()
+        if name in ids
+    }
+    return WearSignals(spindle=spindle, thermal=thermal, tools=tools or None)
 
 
 def _incidents(session: Session, listing: SharedEquipment, start_us: int, end_us: int) -> list[Incident]:
@@ -259,6 +303,7 @@ def _job_stretch(
     equipment = session.get(Equipment, booking.equipment_id)
     assert equipment is not None
     book = tariff_book(session, booking.listing_id)
+    specs = parse_specs(listing.wear_components, "listing.wear_components")
     job_signal = _signal_ids(session, equipment.id, (JOB_SIGNAL,)).get(JOB_SIGNAL)
     reported = None
     if job_signal is not None:
@@ -274,8 +319,8 @@ def _job_stretch(
         reported=reported,
         cuts_us=month_cuts(from_us, until_us, zone) + book.changes_us,
         tariffs=book.versions,
-        wear_specs=parse_specs(listing.wear_components, "listing.wear_components"),
-        wear_signals=_wear_signals(session, store, equipment.id, from_us, until_us),
+        wear_specs=specs,
+        wear_signals=_wear_signals(session, store, equipment.id, specs, from_us, until_us),
         incidents=_incidents(session, listing, from_us, until_us),
     )
 
