@@ -103,3 +103,32 @@ def test_officers_name_the_operator(client: TestClient, world: World) -> None:
     assert created.status_code == 303
     with world.database.session() as session:
         assert list(session.scalars(select(Platform.operator_id))) == [operator_id]
+
+
+def test_a_platform_names_the_equipment_maker_whose_lessees_it_serves(client: TestClient, world: World) -> None:
+    operator = world.user(Role.PLATFORM)
+    _sign_in(client, operator)
+    listing = client.get("/programme/platforms")
+    maker_id = world.organisation()
+    not_an_enterprise = client.post(
+        "/programme/platforms",
+        data={**FORM, "csrf_token": _csrf(listing.text), "sharing_owner_id": str(operator.organisation_id)},
+    )
+    assert not_an_enterprise.status_code == 422 and "sharing_owner_id" in not_an_enterprise.text
+    created = client.post(
+        "/programme/platforms",
+        data={**FORM, "csrf_token": _csrf(listing.text), "sharing_owner_id": str(maker_id)},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    detail_url = created.headers["location"]
+    platform_id = int(detail_url.rsplit("/", 1)[1])
+    with world.database.session() as session:
+        assert session.scalar(select(Platform.sharing_owner_id).where(Platform.id == platform_id)) == maker_id
+    token = _csrf(client.get(detail_url).text)
+    cleared = client.post(
+        detail_url, data={**FORM, "csrf_token": token, "sharing_owner_id": ""}, follow_redirects=False
+    )
+    assert cleared.status_code == 303
+    with world.database.session() as session:
+        assert session.scalar(select(Platform.sharing_owner_id).where(Platform.id == platform_id)) is None

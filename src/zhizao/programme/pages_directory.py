@@ -237,10 +237,10 @@ def _platform_fields(form: FormData, *, blanks: bool) -> dict[str, Any]:
     """The platform form's fields; a blank one is left out (``blanks`` false: the schema's default applies) or
     sent empty for the schema to name (an update; a blank address removes it)."""
     fields: dict[str, Any] = {"services": _services(text(form, "services"))}
-    for name in ("name", "industry", "description", "url", "enterprises_served", "served_as_of"):
+    for name in ("name", "industry", "description", "url", "enterprises_served", "served_as_of", "sharing_owner_id"):
         value = text(form, name)
-        if value is not None or blanks:
-            fields[name] = value if value is not None or name == "url" else ""
+        if value is not None or blanks:  # a blank address or sharing owner removes it
+            fields[name] = value if value is not None or name in ("url", "sharing_owner_id") else ""
     return fields
 
 
