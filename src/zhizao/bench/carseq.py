@@ -3,14 +3,15 @@ its violation count beside the best known (from ``best_known.csv`` in the folder
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from zhizao.bench import infra
 from zhizao.bench.infra import BenchError
+from zhizao.bench.instances import describe, natural_key, run_each
 from zhizao.c2m.sequencing.best_known import FILE_NAME, BestKnownTable, find_best_known, read_best_known
 from zhizao.c2m.sequencing.instance import load_instance
 from zhizao.c2m.sequencing.solver import solve
@@ -102,7 +103,7 @@ def instance_files(folder: Path) -> list[Path]:
     files = [path for path in folder.glob("*.txt") if path.is_file() and path.name != FILE_NAME]
     if not files:
         raise BenchError(f"--data: no instance file (*.txt) in {folder}")
-    return sorted(files, key=_natural)
+    return sorted(files, key=natural_key)
 
 
 def run_carseq(
@@ -115,16 +116,14 @@ def run_carseq(
         try:
             known = read_best_known(known_file)
         except InputError as exc:
-            raise BenchError(_describe(exc)) from exc
+            raise BenchError(describe(exc)) from exc
     load_before = infra.load_average()
-    rows, notes = [], []
-    progress(0, len(files))
-    for done, path in enumerate(files, start=1):
-        row = _run_one(path, known, options)
-        rows.append(row)
-        if row.best_known is None:
-            notes.append(f"{row.name}: no best-known count; left out of the comparison")
-        progress(done, len(files))
+    rows, notes = run_each(
+        files,
+        partial(_run_one, known=known, options=options),
+        progress,
+        "no best-known count; left out of the comparison",
+    )
     return CarseqBenchResult(
         options=options,
         rows=rows,
@@ -140,7 +139,7 @@ def _run_one(path: Path, known: BestKnownTable | None, options: CarseqBenchOptio
     try:
         instance = load_instance(path)
     except InputError as exc:
-        raise BenchError(f"{path.name}: {_describe(exc)}") from exc
+        raise BenchError(f"{path.name}: {describe(exc)}") from exc
     result = solve(instance, time_limit=options.time_limit_s, workers=options.workers, seed=options.seed)
     best = None if known is None else known.lookup(path)
     return CarseqRow(
@@ -156,11 +155,3 @@ def _run_one(path: Path, known: BestKnownTable | None, options: CarseqBenchOptio
         seconds=result.seconds,
         found_by=result.found_by,
     )
-
-
-def _describe(exc: InputError) -> str:
-    return "; ".join(f"{problem.field}: {problem.message}" for problem in exc.fields) or exc.message
-
-
-def _natural(path: Path) -> list[int | str]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]

@@ -4,14 +4,15 @@ best-known makespan (from ``best_known.csv`` when there is one) next to the SPT 
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from zhizao.bench import infra
 from zhizao.bench.infra import BenchError
+from zhizao.bench.instances import describe, natural_key, run_each
 from zhizao.c2m.scheduling import Problem, Rule, SolveOptions, dispatch, load_instance, solve, verify
 from zhizao.c2m.scheduling.best_known import FILE_NAME, BestKnown, find_best_known, gap, read_best_known
 from zhizao.errors import InputError
@@ -116,7 +117,7 @@ def instance_files(folder: Path, pattern: str) -> list[Path]:
     ]
     if not files:
         raise BenchError(f"--data: no instance in {folder} matches {pattern!r}")
-    return sorted(files, key=_natural)
+    return sorted(files, key=natural_key)
 
 
 def run_jssp(
@@ -129,17 +130,14 @@ def run_jssp(
         try:
             known = read_best_known(known_file)
         except InputError as exc:
-            raise BenchError(_describe(exc)) from exc
+            raise BenchError(describe(exc)) from exc
     load_before = infra.load_average()
-    rows = []
-    notes = []
-    progress(0, len(files))
-    for done, path in enumerate(files, start=1):
-        row = _run_one(path, known, options)
-        rows.append(row)
-        if row.best_known is None:
-            notes.append(f"{row.name}: no best-known makespan; left out of the mean gap")
-        progress(done, len(files))
+    rows, notes = run_each(
+        files,
+        partial(_run_one, known=known, options=options),
+        progress,
+        "no best-known makespan; left out of the mean gap",
+    )
     return JsspBenchResult(
         options=options,
         rows=rows,
@@ -155,7 +153,7 @@ def _run_one(path: Path, known: dict[str, BestKnown], options: JsspBenchOptions)
     try:
         instance = load_instance(path)
     except InputError as exc:
-        raise BenchError(_describe(exc)) from exc
+        raise BenchError(describe(exc)) from exc
     problem = Problem.from_instance(instance)
     result = solve(problem, SolveOptions(time_limit_s=options.time_limit_s, workers=options.workers, seed=options.seed))
     broken = verify(result.schedule, problem)
@@ -176,11 +174,3 @@ def _run_one(path: Path, known: dict[str, BestKnown], options: JsspBenchOptions)
         spt_makespan=dispatch(problem, Rule.SPT).makespan,
         mwkr_makespan=dispatch(problem, Rule.MWKR).makespan,
     )
-
-
-def _describe(exc: InputError) -> str:
-    return "; ".join(f"{problem.field}: {problem.message}" for problem in exc.fields) or exc.message
-
-
-def _natural(path: Path) -> list[int | str]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
