@@ -73,7 +73,8 @@ def test_audit_entry_records_before_and_after_without_secrets(world: World, data
     with database.session() as session:
         service.reset_password(session, admin, target.user_id, "a-brand-new-password")
     with database.session() as session:
-        entries = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == str(target.user_id))).all()
+        query = select(AuditEntry).where(AuditEntry.entity_id == str(target.user_id)).order_by(AuditEntry.id)
+        entries = session.scalars(query).all()
     actions = [entry.action for entry in entries]
     assert actions == ["user.create", "user.update", "user.reset_password"]
     update = entries[1]
