@@ -34,9 +34,8 @@ def _rating_audits(world: World, assessment_id: int) -> list[AuditEntry]:
     with world.database.session() as session:
         return list(
             session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.action == "assessment.rating", AuditEntry.entity_id == str(assessment_id)
-                )
+                select(AuditEntry)
+                .where(AuditEntry.action == "assessment.rating", AuditEntry.entity_id == str(assessment_id))
                 # without an order PostgreSQL may return rows in any order
                 .order_by(AuditEntry.id)
             )
