@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -11,6 +13,7 @@ from typing import Any
 
 import pytest
 import typer
+import uvicorn
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
@@ -22,6 +25,7 @@ from zhizao import cli, migrations
 from zhizao.accounts import auth
 from zhizao.accounts.credit_code import complete
 from zhizao.accounts.roles import Role
+from zhizao.cli.lazy import LazyTyperGroup
 from zhizao.db.engine import Database, create_database
 from zhizao.errors import AuthenticationFailed
 from zhizao.migrations.schema import metadata
@@ -76,7 +80,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append(kwargs)
         application.state.database.dispose()
 
-    monkeypatch.setattr(cli.uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn, "run", fake_run)  # the command imports it when it serves
     return calls
 
 
@@ -130,7 +134,10 @@ def _command_paths() -> list[tuple[str, ...]]:
         for name, sub in sorted(getattr(command, "commands", {}).items()):
             walk(sub, (*path, name))
 
-    walk(typer.main.get_command(cli.app), ())
+    root = typer.main.get_command(cli.app)
+    assert isinstance(root, LazyTyperGroup)
+    root.load_all()  # the groups are imported when used; the walk needs them all
+    walk(root, ())
     return paths
 
 
@@ -141,6 +148,19 @@ def test_every_command_is_listed_with_help() -> None:
     paths = _command_paths()
     for expected in [("db", "upgrade"), ("orgs", "create"), ("users", "create"), ("serve",), ("demo",)]:
         assert expected in paths
+
+
+def test_help_does_not_import_the_platform() -> None:
+    """``zhizao --help`` and one group's command import that group only, not the web app, the demo or the rest."""
+    script = (
+        "import sys; from typer.testing import CliRunner; from zhizao import cli; "
+        "CliRunner().invoke(cli.app, ['--help']); CliRunner().invoke(cli.app, ['c2m', 'schedule', '--help']); "
+        "print(' '.join(m for m in ('zhizao.web.app', 'zhizao.demo', 'zhizao.bench.cli', 'zhizao.cli.vision', "
+        "'zhizao.cli.c2m') if m in sys.modules))"
+    )
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)  # noqa: S603 - our own script
+    loaded = ran.stdout.split()
+    assert loaded == ["zhizao.cli.c2m"]
 
 
 @pytest.mark.parametrize("path", _command_paths(), ids=lambda path: " ".join(path) or "zhizao")

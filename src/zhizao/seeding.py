@@ -9,6 +9,10 @@ from typing import Protocol
 from zhizao.db.engine import Database
 from zhizao.settings import Settings
 
+# Months of production history the demo writes before and after the factory's upgrade, each: the verification of a
+# KPI needs 90 days or more. Here, not in the demo, so that the command's defaults do not import the demo.
+DEMO_WINDOW_MONTHS = 3
+
 
 @dataclass(frozen=True)
 class SeedReport:

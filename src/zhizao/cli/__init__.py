@@ -12,63 +12,33 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
-import uvicorn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhizao import migrations
-from zhizao.accounts import service as accounts
 from zhizao.accounts.models import Organisation
 from zhizao.accounts.roles import OrganisationKind, Role
-from zhizao.accounts.schemas import OrganisationCreate, UserCreate
-from zhizao.bench.cli import bench_app
-from zhizao.cli.assessment import assessment_app
-from zhizao.cli.c2m import c2m_app
 from zhizao.cli.common import DatabaseUrl, DataDir, error, guarded, open_database, out, say, settings_from
-from zhizao.cli.connectors import connectors_app
-from zhizao.cli.maintenance import maintenance_app
-from zhizao.cli.production import production_app
-from zhizao.cli.sharing import sharing_app
-from zhizao.cli.telemetry import devices_app, telemetry_app
-from zhizao.connectors.mqtt_json import MqttJsonDecoder
-from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
-from zhizao.db.engine import create_database
-from zhizao.demo import production as production_demo
-from zhizao.demo import seed_all
-from zhizao.runtime import DemoOptions, run_demo
-from zhizao.seeding import SeedReport
+from zhizao.cli.lazy import LazyTyperGroup
+from zhizao.seeding import DEMO_WINDOW_MONTHS
 from zhizao.settings import Settings, ensure_safe_to_serve
-from zhizao.simulator.cli import simulate_app
-from zhizao.streams import run_stream_services, stream_observers
-from zhizao.telemetry.commands.mqtt import open_publisher
-from zhizao.telemetry.ingest.decoding import Decoder
-from zhizao.telemetry.ingest.metrics import IngestStatus
-from zhizao.telemetry.ingest.worker import run_worker
-from zhizao.web.app import create_app
 
-app = typer.Typer(help="zhizao 智造 — smart-factory programme platform.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from zhizao.seeding import SeedReport
+
+app = typer.Typer(cls=LazyTyperGroup, help="zhizao 智造 — smart-factory programme platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organisations (tenants).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(orgs_app, name="orgs")
-app.add_typer(simulate_app, name="simulate")
-app.add_typer(telemetry_app, name="telemetry")
-app.add_typer(devices_app, name="devices")
-app.add_typer(bench_app, name="bench")
-app.add_typer(assessment_app, name="assessment")
-app.add_typer(production_app, name="production")
-app.add_typer(connectors_app, name="connectors")
-app.add_typer(maintenance_app, name="maintenance")
-app.add_typer(sharing_app, name="sharing")
-app.add_typer(c2m_app, name="c2m")
 
 
 # Messages hold user input: never read as markup, never wrapped (pipes and logs read one error per line).
@@ -91,6 +61,9 @@ def orgs_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Register an organisation."""
+    from zhizao.accounts import service as accounts
+    from zhizao.accounts.schemas import OrganisationCreate
+
     settings = settings_from(data_dir, database_url)
     with open_database(settings) as database, database.session() as session:
         org = guarded(
@@ -118,6 +91,9 @@ def users_create(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create a user (prompts for the password unless --password is given)."""
+    from zhizao.accounts import service as accounts
+    from zhizao.accounts.schemas import UserCreate
+
     settings = settings_from(data_dir, database_url)
     with open_database(settings) as database, database.session() as session:
         organisation_id = _resolve_organisation(session, organisation)
@@ -151,6 +127,11 @@ def _resolve_organisation(session: Session, value: str | None) -> int | None:
 
 
 def _serve(settings: Settings, announce: str) -> None:
+    import uvicorn
+
+    from zhizao.telemetry.commands.mqtt import open_publisher
+    from zhizao.web.app import create_app
+
     application = create_app(settings)
     # Remote commands to MQTT devices go out through the service account (it connects on the first command).
     publisher = open_publisher(settings.mqtt_url, client_id=f"zhizao-web-{socket.gethostname()}-{os.getpid()}")
@@ -187,6 +168,14 @@ def ingest(
     preventive maintenance plans run beside it.
 
     SIGTERM or Ctrl+C drains: what was taken is committed and acknowledged before the worker exits."""
+    from zhizao.connectors.mqtt_json import MqttJsonDecoder
+    from zhizao.connectors.sparkplug.decoder import SparkplugDecoder
+    from zhizao.db.engine import create_database
+    from zhizao.streams import run_stream_services, stream_observers
+    from zhizao.telemetry.ingest.decoding import Decoder
+    from zhizao.telemetry.ingest.metrics import IngestStatus
+    from zhizao.telemetry.ingest.worker import run_worker
+
     settings = settings_from(data_dir, database_url, mqtt_url=mqtt_url)
     with open_database(settings):
         pass  # refuses an unmigrated database before connecting to the broker
@@ -200,7 +189,9 @@ def ingest(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         services_database = create_database(settings)
-        services = asyncio.create_task(run_stream_services(services_database, stop, timezone=settings.timezone))
+        services = asyncio.create_task(
+            run_stream_services(services_database, stop, timezone=settings.timezone, settings=settings)
+        )
         try:
             return await run_worker(
                 settings,
@@ -259,10 +250,14 @@ def demo(
             min=0,
             max=12,
         ),
-    ] = production_demo.WINDOW_MONTHS,
+    ] = DEMO_WINDOW_MONTHS,
 ) -> None:
     """Run the platform with demo data: a fresh SQLite database, one login per role, an embedded MQTT broker and
     a virtual factory whose data is ingested live, on http://127.0.0.1."""
+    from zhizao.demo import production as production_demo
+    from zhizao.demo import seed_all
+    from zhizao.runtime import DemoOptions, run_demo
+
     directory = data_dir or Path(tempfile.mkdtemp(prefix="zhizao-demo-"))
     if directory.exists() and any(directory.iterdir()):
         error("data-dir", f"{directory} is not empty; the demo starts from a fresh directory")

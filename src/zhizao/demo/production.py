@@ -32,7 +32,7 @@ from zhizao.production.schemas import (
     OperationCreate,
     ProductCreate,
 )
-from zhizao.seeding import SeedReport
+from zhizao.seeding import DEMO_WINDOW_MONTHS, SeedReport
 from zhizao.settings import Settings
 from zhizao.simulator.catalogue import PROFILES, Reading
 from zhizao.simulator.model import PRODUCTION_SIGNALS, FactoryRun, with_reporting
@@ -44,7 +44,7 @@ from zhizao.telemetry.store.factory import open_store
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
-WINDOW_MONTHS = 3  # each of the baseline and evaluation windows: the verification needs 90 days or more
+WINDOW_MONTHS = DEMO_WINDOW_MONTHS
 LIVE_HISTORY_MS = 2 * HOUR_MS  # ``zhizao demo`` publishes the last two hours live (DemoOptions.history_hours)
 REPORTING_MS = 10 * 60_000
 WRITE_BATCH = 50_000
