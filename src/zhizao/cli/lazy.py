@@ -11,8 +11,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any
 
-import click
 import typer
+from typer import _click as click  # typer vendors click: its groups take and return these types
 from typer.core import TyperGroup
 
 
@@ -50,7 +50,7 @@ class LazyTyperGroup(TyperGroup):
         if cmd_name in self.commands or cmd_name not in _BY_NAME:
             return super().get_command(ctx, cmd_name)
         # Listing (help, completion) needs the name and help only; resolve_command loads the real group.
-        return click.Group(cmd_name, help=_BY_NAME[cmd_name].help)
+        return TyperGroup(name=cmd_name, help=_BY_NAME[cmd_name].help)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
