@@ -74,6 +74,7 @@ from tests.sharing.tenant_cases import build_offer
 from tests.sharing.tenant_cases import request as request_booking
 from tests.sharing.test_photos import image as sharing_photo
 from tests.telemetry.builders import Plant, build_plant
+from tests.vision.tenant_cases_data import walk_ids as vision_walk_ids
 from tests.web.routes import _role_requirement, collection_app
 from tests.web.test_pages import _csrf, _sign_in
 from zhizao.accounts import auth
@@ -520,6 +521,7 @@ def _seed(world: World, client: TestClient) -> Seeded:
     }  # fmt: skip
     shop = build_shop(world)  # a vehicle maker's released model and a consumer's order of it
     ids.update({"model_code": DEMO_CODE, "version_id": shop.maker.version_id, "order_number": shop.order_number})
+    ids.update(vision_walk_ids(world, client))  # an inspection dataset with an image to label
     verification_id = verified_enterprise(world).verification_id
     # Query parameters too, for the harvest: the stop's day, the work plan's year.
     values = {"locale": "en", "verification_id": verification_id, "date": "2026-12-01", "year": 2021}

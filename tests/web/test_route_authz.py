@@ -44,6 +44,8 @@ from tests.sharing import tenant_cases as sharing_cases
 from tests.telemetry.alarms import tenant_cases as alarm_cases
 from tests.telemetry.builders import build_plant
 from tests.telemetry.commands import tenant_cases as command_cases
+from tests.vision import station_tenant_cases as vision_station_cases
+from tests.vision import tenant_cases_data as vision_data_cases
 from tests.web.routes import OPERATIONS, Operation
 from zhizao.accounts.roles import CROSS_TENANT_ROLES, Role
 from zhizao.db.engine import create_database
@@ -173,6 +175,8 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
     **registry_cases.TENANT_CASES,
     **sharing_cases.TENANT_CASES,
     **c2m_cases.TENANT_CASES,
+    **vision_data_cases.TENANT_CASES,
+    **vision_station_cases.TENANT_CASES,
 }
 
 # Valid bodies for routes whose body has required fields, so that the walk reaches the tenant check, not a 422.
@@ -197,6 +201,8 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     **registry_cases.TENANT_BODIES,
     **sharing_cases.TENANT_BODIES,
     **c2m_cases.TENANT_BODIES,
+    **vision_data_cases.TENANT_BODIES,
+    **vision_station_cases.TENANT_BODIES,
 }
 
 # Query parameters some routes require, so that the walk reaches the authorisation check and not a 422.

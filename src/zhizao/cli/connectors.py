@@ -48,7 +48,9 @@ def run(
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(signum, stop.set)
-            services = asyncio.create_task(run_stream_services(database, stop, timezone=settings.timezone))
+            services = asyncio.create_task(
+                run_stream_services(database, stop, timezone=settings.timezone, settings=settings)
+            )
             try:
                 await runtime.run(stop)
             finally:

@@ -20,5 +20,7 @@ from zhizao.telemetry import models as _telemetry  # noqa: F401
 from zhizao.telemetry import tables as _telemetry_tables  # noqa: F401
 from zhizao.telemetry.alarms import models as _alarms  # noqa: F401
 from zhizao.telemetry.commands import models as _telemetry_commands  # noqa: F401
+from zhizao.vision import models as _vision  # noqa: F401
+from zhizao.vision import station_models as _vision_stations  # noqa: F401
 
 metadata = Base.metadata

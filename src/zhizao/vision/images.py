@@ -99,7 +99,8 @@ def _grey(image: Image.Image, field: str) -> GreyImage:
     if image.mode in ("L", "P", "1", "I;16", "I"):
         array = np.asarray(image.convert("F") if image.mode.startswith("I") else image.convert("L"), dtype=np.float32)
         scale = 65535.0 if image.mode.startswith("I") else 255.0
-        return np.clip(array / scale, 0.0, 1.0).astype(np.float32)
+        grey: GreyImage = np.clip(array / scale, 0.0, 1.0).astype(np.float32)
+        return grey
     if image.mode in ("RGB", "RGBA", "LA"):
         channels = np.asarray(image.convert("RGB"), dtype=np.int16)
         if (
@@ -107,5 +108,6 @@ def _grey(image: Image.Image, field: str) -> GreyImage:
             or np.abs(channels[..., 1] - channels[..., 2]).max() > 8
         ):
             raise InputError.for_field(field, "colour image: the models inspect grey images (channels must be equal)")
-        return (channels.mean(axis=2) / 255.0).astype(np.float32)
+        averaged: GreyImage = (channels.mean(axis=2) / 255.0).astype(np.float32)
+        return averaged
     raise InputError.for_field(field, f"colour mode {image.mode} is not supported; send grey or RGB images")

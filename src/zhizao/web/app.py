@@ -95,6 +95,14 @@ from zhizao.telemetry.kinds import EQUIPMENT_TYPE_LABELS
 from zhizao.telemetry.store.factory import open_store
 from zhizao.ui.csrf import CSRFMiddleware
 from zhizao.ui.templating import UI
+from zhizao.vision import api_datasets as vision_datasets_api
+from zhizao.vision import api_models as vision_models_api
+from zhizao.vision import api_stations as vision_stations_api
+from zhizao.vision import pages_datasets as vision_datasets_pages
+from zhizao.vision import pages_models as vision_models_pages
+from zhizao.vision import pages_stations as vision_stations_pages
+from zhizao.vision.audit_labels_data import ACTION_LABELS as VISION_DATA_ACTIONS
+from zhizao.vision.station_audit_labels import ACTION_LABELS as VISION_STATION_ACTIONS
 from zhizao.web import pages as shell_pages
 from zhizao.web.errors import install_error_handlers
 from zhizao.web.middleware import BodyLimitMiddleware, LocaleMiddleware, MetricsMiddleware
@@ -131,6 +139,9 @@ API_ROUTERS = (
     sharing_dashboards_api.router,
     c2m_api.router,
     c2m_planning_api.router,
+    vision_datasets_api.router,
+    vision_models_api.router,
+    vision_stations_api.router,
 )
 PAGE_ROUTERS = (
     shell_pages.router,
@@ -162,6 +173,9 @@ PAGE_ROUTERS = (
     c2m_pages.router,
     c2m_maker_pages.router,
     c2m_planning_pages.router,
+    vision_datasets_pages.router,
+    vision_models_pages.router,
+    vision_stations_pages.router,
 )
 TEMPLATE_PACKAGES = (
     "zhizao.web",
@@ -174,6 +188,7 @@ TEMPLATE_PACKAGES = (
     "zhizao.programme",
     "zhizao.sharing",
     "zhizao.c2m",
+    "zhizao.vision",
     "zhizao.ui",
 )
 NAVIGATION = (
@@ -204,6 +219,8 @@ NAVIGATION = (
     *c2m_pages.NAV,
     *c2m_maker_pages.NAV,
     *c2m_planning_pages.NAV,
+    *vision_datasets_pages.NAV,
+    *vision_stations_pages.NAV,
 )
 AUDIT_ACTION_LABELS = {
     **accounts_audit.ACTION_LABELS,
@@ -225,6 +242,8 @@ AUDIT_ACTION_LABELS = {
     **programme_cockpit_audit.ACTION_LABELS,
     **SHARING_ACTIONS,
     **C2M_ACTIONS,
+    **VISION_DATA_ACTIONS,
+    **VISION_STATION_ACTIONS,
 }
 
 

@@ -44,6 +44,7 @@ PUBLIC_PATHS = frozenset(
         "/metrics",
         "/api/auth/token",
         "/api/ingest/{enterprise_id}/{device_code}",
+        "/api/vision/gateway/stations/{station_id}/inspections",  # the station's token, not a user's
     }
     | programme_public.PUBLIC_PATHS
 )

@@ -1,0 +1,80 @@
+"""``zhizao vision evaluate detect``: mAP@0.5 of the detector on a fixed, stated hold-out split of a box dataset.
+
+The split is ``splits.stratified_holdout`` over the images' folder classes (``round(n_c · test_share)`` of each
+class to test, drawn with the stated seed), so the same folder gives the same split on every machine. The detector
+trains on the rest; mAP@0.5 is the Pascal-VOC all-point mean of the per-class APs (``metrics``); latency is the
+wall time of ``DetectorModel.inspect`` per test image, decoding excluded.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zhizao.errors import InputError
+from zhizao.vision import detect
+from zhizao.vision.folders import read_boxes
+from zhizao.vision.images import read_grey
+from zhizao.vision.metrics import mean_average_precision
+from zhizao.vision.splits import DEFAULT_SEED, stratified_holdout
+from zhizao.vision.types import Box
+
+
+@dataclass(frozen=True, slots=True)
+class DetectReport:
+    data: str
+    algorithm: str
+    seed: int
+    test_share: float
+    train_images: int
+    test_images: int
+    test_boxes: int
+    map50: float
+    ap50: dict[str, float]
+    train_seconds: float
+    latency_ms_mean: float
+    latency_ms_p95: float
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def evaluate(root: Path, *, test_share: float = 0.2, seed: int = DEFAULT_SEED) -> DetectReport:
+    """Train on the training part of ``root`` (a folder laid out as NEU-DET) and score boxes on the test part."""
+    if not 0 < test_share < 1:
+        raise InputError.for_field("test_share", "must lie between 0 and 1")
+    items = read_boxes(root)
+    train_at, test_at = stratified_holdout([item.label for item in items], test_share, seed)
+    if not test_at or not any(items[i].boxes for i in test_at) or not any(items[i].boxes for i in train_at):
+        raise InputError.for_field(str(root), "the split leaves no boxes to train on or to test; add images")
+    images = [read_grey(item.path) for item in items]
+    started = time.perf_counter()
+    model = detect.train([images[i] for i in train_at], [items[i].boxes for i in train_at], seed=seed)
+    train_seconds = time.perf_counter() - started
+    found: list[tuple[Box, ...]] = []
+    latencies: list[float] = []
+    for index in test_at:
+        started = time.perf_counter()
+        verdict = model.inspect(images[index])
+        latencies.append(time.perf_counter() - started)
+        found.append(verdict.boxes)
+    truth = [items[i].boxes for i in test_at]
+    mean_ap, per_class = mean_average_precision(truth, found, 0.5)
+    milliseconds = np.array(latencies) * 1000.0
+    return DetectReport(
+        data=str(root),
+        algorithm=detect.ALGORITHM,
+        seed=seed,
+        test_share=test_share,
+        train_images=len(train_at),
+        test_images=len(test_at),
+        test_boxes=sum(len(boxes) for boxes in truth),
+        map50=mean_ap,
+        ap50=per_class,
+        train_seconds=train_seconds,
+        latency_ms_mean=float(milliseconds.mean()),
+        latency_ms_p95=float(np.percentile(milliseconds, 95)),
+    )

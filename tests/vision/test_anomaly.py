@@ -1,0 +1,146 @@
+"""The anomaly model on synthetic surfaces: trained on defect-free images only it ranks defect images above good
+ones, its map peaks on the defect, it survives save/load unchanged, refuses images outside its spec, and the
+evaluation command's split and figures hold on a folder laid out like magnetic tile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from zhizao.errors import InputError
+from zhizao.vision import anomaly, synthetic
+from zhizao.vision.evaluate_anomaly import best_f1, evaluate
+from zhizao.vision.metrics import auroc
+from zhizao.vision.model import load_model
+from zhizao.vision.types import Task, VerdictKind
+
+SIZE = (128, 128)
+TRAIN_SEED = 1_000  # the test images use other seeds: none of them was seen in training
+TREES = 30  # fewer boosting rounds than the default keep the tests fast; the method is the same
+
+
+@pytest.fixture(scope="module")
+def model() -> anomaly.AnomalyModel:
+    good = [sample.image for sample in synthetic.generate_many("good", 12, seed=TRAIN_SEED, size=SIZE)]
+    return anomaly.train(good, seed=7, trees=TREES)
+
+
+def test_defect_images_score_above_good_ones(model: anomaly.AnomalyModel) -> None:
+    good = synthetic.generate_many("good", 10, seed=50, size=SIZE)
+    spots = synthetic.generate_many("spot", 5, seed=50, size=SIZE)
+    cracks = synthetic.generate_many("crack", 5, seed=50, size=SIZE)
+    scores = [model.inspect(sample.image).score for sample in good + spots + cracks]
+    truth = [False] * len(good) + [True] * (len(spots) + len(cracks))
+    assert auroc(truth, scores) >= 0.9
+    assert model.task is Task.ANOMALY and model.classes == ()
+
+
+def test_image_level_term_catches_a_band_of_smoother_texture(model: anomaly.AnomalyModel) -> None:
+    """Half the surface polished smooth at the same brightness: no single small window looks wrong, the whole
+    image does."""
+    from scipy import ndimage
+
+    good = [sample.image for sample in synthetic.generate_many("good", 8, seed=400, size=SIZE)]
+    smoothed = []
+    for image in good:
+        copy = image.copy()
+        copy[64:] = ndimage.gaussian_filter(image, 2.0)[64:]
+        smoothed.append(copy)
+    distances = [model.terms.image_distance(anomaly._working(image)) for image in good + smoothed]
+    assert auroc([False] * len(good) + [True] * len(smoothed), distances) >= 0.95
+    centre, spread = model.calibration[2]
+    for image in smoothed[:3]:  # the image score takes the image-level term into account
+        _, score = model.heatmap(image)
+        assert score >= (model.terms.image_distance(anomaly._working(image)) - centre) / spread
+
+
+def test_heat_map_has_the_image_shape_and_peaks_inside_the_defect(model: anomaly.AnomalyModel) -> None:
+    for sample in synthetic.generate_many("spot", 3, seed=80, size=SIZE):
+        verdict = model.inspect(sample.image)
+        assert verdict.heatmap is not None and verdict.heatmap.shape == SIZE and verdict.heatmap.dtype == np.float32
+        peak = np.unravel_index(int(np.argmax(verdict.heatmap)), SIZE)
+        near_defect = np.zeros(SIZE, dtype=bool)
+        rows, cols = np.nonzero(sample.mask)
+        near_defect[max(0, rows.min() - 3) : rows.max() + 4, max(0, cols.min() - 3) : cols.max() + 4] = True
+        assert near_defect[peak], f"peak {peak} outside the spot's box"
+        assert verdict.kind is VerdictKind.ANOMALOUS and verdict.score > (verdict.threshold or 0)
+
+
+def test_threshold_passes_most_unseen_good_images(model: anomaly.AnomalyModel) -> None:
+    verdicts = [model.inspect(sample.image) for sample in synthetic.generate_many("good", 8, seed=300, size=SIZE)]
+    assert sum(verdict.kind is VerdictKind.PASS for verdict in verdicts) >= 6
+    assert all(verdict.threshold == model.threshold for verdict in verdicts)
+
+
+def test_save_and_load_give_identical_scores_and_maps(model: anomaly.AnomalyModel, tmp_path: Path) -> None:
+    model.save(tmp_path / "m")
+    assert not list((tmp_path / "m").glob("*.pkl"))
+    loaded = load_model(tmp_path / "m")
+    assert isinstance(loaded, anomaly.AnomalyModel)
+    for sample in synthetic.generate_many("crack", 2, seed=90, size=SIZE):
+        before, after = model.inspect(sample.image), loaded.inspect(sample.image)
+        assert after.score == before.score and after.threshold == before.threshold
+        assert before.heatmap is not None and after.heatmap is not None
+        assert np.array_equal(before.heatmap, after.heatmap)
+    assert loaded.spec == model.spec
+
+
+def test_images_outside_the_spec_are_refused(model: anomaly.AnomalyModel) -> None:
+    assert model.spec.exact == SIZE  # every training image had this size
+    small = synthetic.generate("good", 5, size=(96, 96)).image
+    with pytest.raises(InputError):
+        model.inspect(small)
+    with pytest.raises(InputError):
+        anomaly.train([np.full((20, 40), 0.5, np.float32)] * 8)
+    with pytest.raises(InputError):  # too few images to calibrate on unseen ones
+        anomaly.train([synthetic.generate("good", seed, size=SIZE).image for seed in range(3)])
+
+
+def test_mixed_sizes_give_a_side_range(model: anomaly.AnomalyModel) -> None:
+    spec = anomaly._spec_of([np.zeros((100, 300), np.float32), np.zeros((200, 250), np.float32)])
+    assert spec.exact is None and spec.min_side == 50 and spec.max_side == 600
+
+
+def test_stored_trees_reproduce_scikit_learn() -> None:
+    rng = np.random.default_rng(3)
+    samples = rng.normal(size=(400, 5)).astype(np.float32)
+    labels = (samples[:, 0] + samples[:, 1] ** 2 > 1).astype(float)
+    classifier = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(samples, labels)
+    trees = anomaly._Trees.of(classifier)
+    assert np.allclose(trees.log_odds(samples), classifier.decision_function(samples), atol=1e-9)
+
+
+def test_best_f1_by_hand() -> None:
+    truth = np.array([True, True, False, False, True])
+    scores = np.array([0.9, 0.8, 0.7, 0.1, 0.2], dtype=np.float32)
+    # flag ≥ 0.8: tp 2, fp 0, fn 1 → 0.8; flag ≥ 0.2: tp 3, fp 1 → 6/7 ≈ 0.857 (the best)
+    assert best_f1(truth, scores) == pytest.approx(6 / 7)
+
+
+def _magnetic_tile_layout(root: Path) -> None:
+    """MT_Free/Imgs and MT_Spot/Imgs with JPEG images and PNG masks beside the defect ones, as magnetic tile."""
+    for folder, kind, count in (("MT_Free", "good", 15), ("MT_Spot", "spot", 6)):
+        (root / folder / "Imgs").mkdir(parents=True)
+        for index, sample in enumerate(synthetic.generate_many(kind, count, seed=2_000, size=SIZE)):
+            path = root / folder / "Imgs" / f"exp_{index:03d}.jpg"
+            Image.fromarray((sample.image * 255).round().astype(np.uint8)).save(path, quality=95)
+            Image.fromarray(sample.mask.astype(np.uint8) * 255).save(path.with_suffix(".png"))
+
+
+def test_evaluate_states_the_split_and_measures(tmp_path: Path) -> None:
+    _magnetic_tile_layout(tmp_path)
+    report = evaluate(tmp_path, train_share=0.6, seed=11, trees=TREES)
+    assert (report.train_images, report.test_free_images) == (9, 6)  # round(15 · 0.6) train
+    assert report.test_defect_images == {"Spot": 6}
+    assert "seed 11: 9 train, 6 test" in report.split
+    assert report.image_auroc >= 0.9 and report.image_auroc_per_class["Spot"] == report.image_auroc
+    assert report.pixel_auroc is not None and report.pixel_auroc >= 0.9
+    assert report.pixel_best_f1 is not None and 0 < report.pixel_best_f1 <= 1
+    assert report.training_seconds > 0 and report.latency_ms_mean > 0
+    assert report.latency_ms_p95 >= report.latency_ms_mean * 0.5
+    with pytest.raises(InputError):
+        evaluate(tmp_path, train_share=1.0)

@@ -1,0 +1,147 @@
+"""The box detector on synthetic surfaces drawn here: dark rectangles ("blob") and thin bright lines ("line")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from zhizao.errors import InputError
+from zhizao.vision import detect
+from zhizao.vision.evaluate_detect import evaluate
+from zhizao.vision.metrics import box_iou, mean_average_precision
+from zhizao.vision.model import load_model
+from zhizao.vision.types import Box, Task, VerdictKind
+
+SIZE = 64
+
+
+def surface(rng: np.random.Generator) -> np.ndarray:
+    """Mid-grey steel-like grain: noise smeared along the rows, plus a gentle illumination slope."""
+    grain = rng.normal(0.0, 0.03, (SIZE, SIZE))
+    grain = (grain + np.roll(grain, 1, axis=1) + np.roll(grain, 2, axis=1)) / 3
+    slope = np.linspace(-0.04, 0.04, SIZE)[None, :] * rng.uniform(-1, 1)
+    return 0.5 + grain + slope
+
+
+def sample(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple[Box, ...]]:
+    image = surface(rng)
+    boxes: list[Box] = []
+    for _ in range(int(rng.integers(1, 3))):
+        if kind == "blob":  # a dark rectangle, 8–18 px a side
+            w, h = (int(v) for v in rng.integers(8, 19, 2))
+        else:  # a thin bright vertical line, 2 px wide, 20–50 px long
+            w, h = 2, int(rng.integers(20, 51))
+        x0, y0 = int(rng.integers(0, SIZE - w)), int(rng.integers(0, SIZE - h))
+        box = Box(x0, y0, x0 + w, y0 + h, kind)
+        if any(box_iou(box, other) > 0 or _near(box, other) for other in boxes):
+            continue  # keep defects apart: one box per defect
+        image[y0 : y0 + h, x0 : x0 + w] += -0.25 if kind == "blob" else 0.3
+        boxes.append(box)
+    return np.clip(image, 0, 1).astype(np.float32), tuple(boxes)
+
+
+def _near(a: Box, b: Box) -> bool:
+    return not (a.x1 + 4 <= b.x0 or b.x1 + 4 <= a.x0 or a.y1 + 4 <= b.y0 or b.y1 + 4 <= a.y0)
+
+
+def dataset(count: int, seed: int) -> tuple[list[np.ndarray], list[tuple[Box, ...]]]:
+    rng = np.random.default_rng(seed)
+    images, boxes = [], []
+    for index in range(count):
+        image, image_boxes = sample(("blob", "line")[index % 2], rng)
+        images.append(image)
+        boxes.append(image_boxes)
+    return images, boxes
+
+
+@pytest.fixture(scope="module")
+def trained() -> detect.DetectorModel:
+    images, boxes = dataset(40, seed=1)
+    clean = [surface(np.random.default_rng(100 + i)).astype(np.float32) for i in range(4)]
+    return detect.train(images + clean, boxes + [()] * len(clean), seed=7)
+
+
+def test_finds_held_out_defects_with_high_map(trained: detect.DetectorModel) -> None:
+    images, truth = dataset(12, seed=2)
+    found = [trained.inspect(image).boxes for image in images]
+    mean_ap, per_class = mean_average_precision(truth, found)
+    assert set(per_class) == {"blob", "line"}
+    assert mean_ap >= 0.8, per_class
+
+
+def test_verdict_names_the_best_box_and_passes_a_clean_image(trained: detect.DetectorModel) -> None:
+    assert trained.task is Task.DETECT
+    assert trained.classes == ("blob", "line")
+    assert trained.spec.exact == (SIZE, SIZE)
+    images, truth = dataset(2, seed=3)
+    verdict = trained.inspect(images[0])
+    assert verdict.kind is VerdictKind.DEFECT
+    assert verdict.label == "blob" == verdict.boxes[0].label
+    assert verdict.score == verdict.boxes[0].score == max(box.score for box in verdict.boxes)
+    assert max(box_iou(verdict.boxes[0], box) for box in truth[0]) >= 0.5
+    clean = surface(np.random.default_rng(999)).astype(np.float32)
+    assert trained.inspect(clean).kind is VerdictKind.PASS
+    assert trained.inspect(clean).boxes == ()
+
+
+def test_save_and_load_give_identical_boxes(trained: detect.DetectorModel, tmp_path: Path) -> None:
+    trained.save(tmp_path / "model")
+    loaded = load_model(tmp_path / "model")
+    assert isinstance(loaded, detect.DetectorModel)
+    assert (loaded.classes, loaded.spec, loaded.settings) == (trained.classes, trained.spec, trained.settings)
+    for image in dataset(4, seed=4)[0]:
+        assert loaded.inspect(image) == trained.inspect(image)
+
+
+def test_training_refuses_bad_boxes() -> None:
+    images, boxes = dataset(4, seed=5)
+    with pytest.raises(InputError, match="no boxes"):
+        detect.train(images, [()] * 4)
+    with pytest.raises(InputError, match="outside"):
+        detect.train(images, [(Box(0, 0, SIZE + 5, 10, "blob"),), *boxes[1:]])
+    with pytest.raises(InputError, match="box lists"):
+        detect.train(images, boxes[:3])
+
+
+def test_load_refuses_a_folder_without_a_detector(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not a saved"):
+        detect.load(tmp_path)
+
+
+def write_neu_folder(root: Path, per_class: int) -> None:
+    """images/<class>/*.jpg and annotations/<class>/*.xml (Pascal-VOC, 1-based inclusive), as NEU-DET lays out."""
+    rng = np.random.default_rng(11)
+    for kind in ("blob", "line"):
+        (root / "images" / kind).mkdir(parents=True)
+        (root / "annotations" / kind).mkdir(parents=True)
+        for number in range(per_class):
+            image, boxes = sample(kind, rng)
+            Image.fromarray((image * 255).round().astype(np.uint8)).save(
+                root / "images" / kind / f"{kind}_{number}.png"
+            )
+            objects = "".join(
+                f"<object><name>{b.label}</name><bndbox><xmin>{b.x0 + 1}</xmin><ymin>{b.y0 + 1}</ymin>"
+                f"<xmax>{b.x1}</xmax><ymax>{b.y1}</ymax></bndbox></object>"
+                for b in boxes
+            )
+            (root / "annotations" / kind / f"{kind}_{number}.xml").write_text(
+                f"<annotation><filename>{kind}_{number}.png</filename>{objects}</annotation>", encoding="utf-8"
+            )
+
+
+def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
+    write_neu_folder(tmp_path, per_class=16)
+    report = evaluate(tmp_path, test_share=0.25, seed=3)
+    assert (report.train_images, report.test_images) == (24, 8)  # round(16 · 0.25) = 4 of each class to test
+    assert report.test_boxes >= 8
+    assert set(report.ap50) == {"blob", "line"}
+    assert report.map50 == pytest.approx(np.mean(list(report.ap50.values())))
+    assert report.map50 >= 0.6
+    assert report.train_seconds > 0
+    assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
+    assert report.as_dict()["algorithm"] == detect.ALGORITHM
+    with pytest.raises(InputError, match="between 0 and 1"):
+        evaluate(tmp_path, test_share=1.5)
