@@ -24,6 +24,7 @@ from zhizao.connectors.runtime import ConnectorRuntime
 from zhizao.db.engine import Database
 from zhizao.demo import connected
 from zhizao.demo import maintenance as maintenance_demo
+from zhizao.demo import vision as vision_demo
 from zhizao.production import jobs
 from zhizao.settings import Settings
 from zhizao.simulator.commands import applier
@@ -186,11 +187,14 @@ async def run_demo(
                 observers=stream_observers,
             )
         )
-        services = asyncio.create_task(run_stream_services(database, stop, timezone=settings.timezone))
+        services = asyncio.create_task(
+            run_stream_services(database, stop, timezone=settings.timezone, settings=settings)
+        )
         simulator = asyncio.create_task(_simulate(f"mqtt://127.0.0.1:{broker.port}", enterprise_id, tokens, options))
         production = asyncio.create_task(
             _production(database, app.state.telemetry_store, options, stop, before_production)
         )
+        camera = asyncio.create_task(vision_demo.feed_station(database, settings, stop))
         server = uvicorn.Server(
             uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
         )
@@ -210,5 +214,6 @@ async def run_demo(
             stop.set()
             await worker
             await production
+            await camera
             await services
             app.state.command_publisher.close()

@@ -11,6 +11,7 @@ from zhizao.demo import governance as governance_demo
 from zhizao.demo import maintenance as maintenance_demo
 from zhizao.demo import production as production_demo
 from zhizao.demo import sharing as sharing_demo
+from zhizao.demo import vision as vision_demo
 from zhizao.seeding import Seeder, SeedReport
 from zhizao.settings import Settings
 from zhizao.simulator import seed as factory_demo
@@ -19,7 +20,8 @@ from zhizao.simulator import seed as factory_demo
 # the programme run on them (which needs the diagnosed enterprises and the expert pool); last the cell read over
 # OPC UA and Modbus, with the plant's alarm rules; then its healthy history, health baselines and the maintenance
 # plans and past repairs (which need the cell and the plant); then the equipment maker's shared fleet; last the
-# vehicle maker's C2M orders (which need only the demo consumer).
+# vehicle maker's C2M orders (which need only the demo consumer); and the inspection station on line L1 (which needs
+# the plant).
 SEEDERS: tuple[Seeder, ...] = (
     accounts_demo.seed,
     factory_demo.seed,
@@ -30,6 +32,7 @@ SEEDERS: tuple[Seeder, ...] = (
     maintenance_demo.seed,
     sharing_demo.seed,
     c2m_demo.seed,
+    vision_demo.seed,
 )
 
 
