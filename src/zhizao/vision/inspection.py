@@ -30,9 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -303,7 +301,7 @@ class _Files:
         relative = f"{folder}/{digest[:2]}/{digest}.png"
         path = self.data_dir / relative
         if not path.exists():
-            _atomic_write(path, content)
+            storage.write_atomically(path, content)
             self.written.append(relative)
         return relative
 
@@ -319,16 +317,3 @@ class _Files:
             if relative not in used:
                 (self.data_dir / relative).unlink(missing_ok=True)
         self.written.clear()
-
-
-def _atomic_write(path: Path, content: bytes) -> None:
-    """Through a temporary file and a rename, so that a crash never leaves half a file under its name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -84,7 +84,7 @@ def read(data_dir: Path, relative_path: str) -> GreyImage:
     return decode_grey(content, relative_path)
 
 
-def _write(path: Path, content: bytes) -> None:
+def write_atomically(path: Path, content: bytes) -> None:
     """Write through a temporary file and rename, so that a crash never leaves half an image under its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
@@ -108,7 +108,7 @@ class Staged:
         path = self.data_dir / image.relative_path
         if path.exists():  # the same image is stored already (this or another dataset): one file serves both
             return
-        _write(path, image.content)
+        write_atomically(path, image.content)
         self.written.append(path)
 
     def discard(self, still_used: set[str]) -> None:
