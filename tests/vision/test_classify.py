@@ -178,7 +178,7 @@ def test_cli_names_an_empty_class_folder(tmp_path: Path) -> None:
     root = write_folder(tmp_path / "data", per_class=3)
     (root / "cracks").mkdir()
     result = zhizao("vision", "evaluate", "classify", "--data", str(root))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert str(root / "cracks") in result.stderr and "empty class folder" in result.stderr
     result = zhizao("vision", "evaluate", "classify", "--data", str(tmp_path / "absent"))
-    assert result.exit_code == 1 and "not a folder" in result.stderr
+    assert result.exit_code == 2 and "not a folder" in result.stderr

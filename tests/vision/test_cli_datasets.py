@@ -53,12 +53,12 @@ def test_mistakes_are_one_line_and_exit_1(world: World, settings: Settings, tmp_
     (root / "spots" / "p01.png").write_bytes(b"not an image")
     code, output = run(world, settings, "dataset", "import", "--enterprise", "厂", "--name", "x", "--task",
                        "classify", "--product", "P", "--data", str(root))  # fmt: skip
-    assert code == 1 and "spots/p01.png" in output and "Traceback" not in output
+    assert code == 2 and "spots/p01.png" in output and "Traceback" not in output
     with world.database.session() as session:  # all or nothing: not even the dataset stays
         assert session.scalar(select(func.count()).select_from(VisionDataset)) == 0
         assert session.scalar(select(func.count()).select_from(VisionImage)) == 0
     code, output = run(world, settings, "dataset", "import", "--enterprise", "nobody", "--name", "x", "--task",
                        "classify", "--product", "P", "--data", str(root))  # fmt: skip
-    assert code == 1 and "enterprise: no organisation 'nobody'" in output
+    assert code == 2 and "enterprise: no organisation 'nobody'" in output
     code, output = run(world, settings, "train", "--version", "42")
-    assert code == 1 and "dataset version 42 not found" in output
+    assert code == 2 and "dataset version 42 not found" in output

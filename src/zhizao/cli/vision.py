@@ -10,17 +10,14 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from zhizao.cli.common import err, error, say
+from zhizao.cli.common import err, guarded, say
 from zhizao.cli.vision_datasets import register as register_dataset_commands
-from zhizao.errors import ZhizaoError
 from zhizao.vision.splits import DEFAULT_SEED
-
-T = TypeVar("T")
 
 vision_app = typer.Typer(help="AI visual quality inspection: defect classification, detection, anomaly.",
                          no_args_is_help=True)  # fmt: skip
@@ -32,18 +29,6 @@ register_dataset_commands(vision_app)  # dataset import|list|version, train, mod
 Data = Annotated[Path, typer.Option("--data", help="The image folder.", file_okay=False)]
 Seed = Annotated[int, typer.Option(help="Seed of the stated split and of the models.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
-
-
-def _run(action: Callable[[], T]) -> T:
-    """Run an evaluation; bad input (a missing or empty folder, a corrupt image) is one line on stderr, exit 1."""
-    try:
-        return action()
-    except ZhizaoError as exc:
-        for problem in exc.fields:
-            error(problem.field, problem.message)
-        if not exc.fields:
-            error("", exc.message)
-        raise typer.Exit(1) from exc
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], formats: Sequence[str] = ()) -> None:
@@ -98,7 +83,7 @@ def evaluate_classify(
                       f"trained in {result.train_seconds:.1f} s", markup=False)  # fmt: skip
 
     with _progress(as_json, "extracting features") as extracted:
-        report = _run(lambda: evaluate(data, folds=folds, seed=seed, progress=report_fold, extracted=extracted))
+        report = guarded(lambda: evaluate(data, folds=folds, seed=seed, progress=report_fold, extracted=extracted))
     if as_json:
         say(json.dumps(report.as_dict(), ensure_ascii=False))
         return
@@ -140,7 +125,7 @@ def evaluate_detect(
     annotations/<class>/*.xml in Pascal-VOC) and report mAP@0.5, AP per class, training time and latency."""
     from zhizao.vision.evaluate_detect import evaluate
 
-    report = _run(lambda: evaluate(data, test_share=test_share, seed=seed))
+    report = guarded(lambda: evaluate(data, test_share=test_share, seed=seed))
     if as_json:
         say(json.dumps(report.as_dict(), ensure_ascii=False))
         return
@@ -171,7 +156,7 @@ def evaluate_anomaly(
     latency."""
     from zhizao.vision.evaluate_anomaly import evaluate
 
-    report = _run(lambda: evaluate(data, train_share=train_share, seed=seed))
+    report = guarded(lambda: evaluate(data, train_share=train_share, seed=seed))
     if as_json:
         say(json.dumps(report.as_dict(), ensure_ascii=False))
         return

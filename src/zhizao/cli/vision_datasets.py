@@ -9,9 +9,8 @@ stderr and exit status 1.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from sqlalchemy import select
@@ -21,7 +20,7 @@ from zhizao.accounts.auth import principal_of
 from zhizao.accounts.models import Organisation, User
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
-from zhizao.cli.common import DatabaseUrl, DataDir, err, error, open_database, say, settings_from
+from zhizao.cli.common import DatabaseUrl, DataDir, err, guarded, open_database, say, settings_from
 from zhizao.errors import InputError, ZhizaoError
 from zhizao.fields import MAX_ID
 from zhizao.vision import datasets, evaluation, registry, training, versions
@@ -29,8 +28,6 @@ from zhizao.vision.models import VisionDataset
 from zhizao.vision.schemas import DatasetCreate, VersionCreate
 from zhizao.vision.splits import DEFAULT_SEED
 from zhizao.vision.types import Task
-
-T = TypeVar("T")
 
 dataset_app = typer.Typer(help="Inspection datasets: import a folder, list, freeze a version.", no_args_is_help=True)
 
@@ -41,17 +38,6 @@ def register(vision_app: typer.Typer) -> None:
     vision_app.add_typer(dataset_app, name="dataset")
     vision_app.command("train")(train)
     vision_app.command("models")(models)
-
-
-def _run(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except ZhizaoError as exc:
-        for problem in exc.fields:
-            error(problem.field.removeprefix("body."), problem.message)
-        if not exc.fields or exc.message not in {problem.message for problem in exc.fields}:
-            error("", exc.message)
-        raise typer.Exit(1) from exc
 
 
 def _administrator(session: Session) -> Principal:
@@ -112,7 +98,7 @@ def import_dataset(
                     datasets.delete_dataset(session, settings, actor, dataset_id)
                 raise
 
-        dataset, result = _run(act)
+        dataset, result = guarded(act)
         with session.begin():
             total, labelled, per_class = datasets.counts(session, dataset.id)
     say(f"dataset {dataset.id} {dataset.name!r} ({dataset.task.value}, product {dataset.product_code}): "
@@ -127,7 +113,7 @@ def list_datasets(data_dir: DataDir = None, database_url: DatabaseUrl = None) ->
     """Every enterprise's datasets with their image counts and versions."""
     settings = settings_from(data_dir, database_url)
     with open_database(settings) as database, database.session() as session:
-        actor = _run(lambda: _administrator(session))
+        actor = guarded(lambda: _administrator(session))
         for dataset in datasets.list_datasets(session, actor):
             total, labelled, _per_class = datasets.counts(session, dataset.id)
             numbers = [str(version.number) for version in versions.versions_of(session, dataset.id)]
@@ -147,10 +133,10 @@ def version(
     """Freeze the dataset's labelled images into a version with fixed train / validation / test splits."""
     settings = settings_from(data_dir, database_url)
     with open_database(settings) as database, database.session() as session:
-        actor = _run(lambda: _administrator(session))
+        actor = guarded(lambda: _administrator(session))
         session.rollback()
         data = VersionCreate(seed=seed, validation_share=validation_share, test_share=test_share)
-        made = _run(lambda: versions.create_version(session, actor, dataset, data))
+        made = guarded(lambda: versions.create_version(session, actor, dataset, data))
     say(f"version {made.number} of dataset {dataset} (id {made.id}): seed {made.seed}, validation share "
         f"{made.validation_share}, test share {made.test_share}")  # fmt: skip
     for split, counts in made.counts.items():
@@ -164,10 +150,10 @@ def train(
     """Train a model from a dataset version here and now, evaluate it on the version's test split and register it."""
     settings = settings_from(data_dir, database_url)
     with open_database(settings) as database, database.session() as session:
-        actor = _run(lambda: _administrator(session))
+        actor = guarded(lambda: _administrator(session))
         session.rollback()
         err.print(f"training from dataset version {version} …", markup=False)
-        model = _run(lambda: training.train_model(session, settings, actor, version))
+        model = guarded(lambda: training.train_model(session, settings, actor, version))
     name, value = evaluation.headline(model.task, model.metrics)
     say(f"model {model.id} (#{model.number} of dataset {model.dataset_id}, {model.algorithm}): {name} "
         f"{'—' if value is None else f'{value:.4f}'} on {model.metrics.get('test_images', 0)} test images; trained "
@@ -184,8 +170,8 @@ def models(
     """The model registry: every model with its dataset version, status, headline figure, time and latency."""
     settings = settings_from(data_dir, database_url)
     with open_database(settings) as database, database.session() as session:
-        actor = _run(lambda: _administrator(session))
-        rows = _run(lambda: registry.list_models(session, actor, dataset_id=dataset))
+        actor = guarded(lambda: _administrator(session))
+        rows = guarded(lambda: registry.list_models(session, actor, dataset_id=dataset))
         for model in rows:
             name, value = evaluation.headline(model.task, model.metrics)
             if as_json:
