@@ -171,7 +171,7 @@ def test_enterprise_sees_its_plant_and_the_equipment_page_goes_live(page: Any, l
     page.goto(live_server.url("/assets"))
     expect(page.locator("#robot-count")).to_have_text("4")
     page.get_by_role("link", name="缸体加工线").click()
-    expect(page.locator("#line-states .tile")).to_have_count(6)
+    expect(page.locator("#line-states .tile")).to_have_count(7)  # six machines and the AI inspection station
     page.locator("#line-states .tile").first.click()
     # The page opens a server-sent-events stream; its first event flips the status from 连接中… to 实时.
     expect(page.locator("#live-status")).to_have_text("实时", timeout=10_000)
@@ -194,5 +194,5 @@ def test_the_oee_dashboard_draws_its_charts_and_drills_down(page: Any, live_serv
     for line in ("缸体加工线", "总装线", "柔性加工单元"):
         expect(rows.filter(has_text=line)).to_have_count(1)
     rows.filter(has_text="缸体加工线").locator("a").first.click()
-    expect(page.locator("#drill-down tbody tr")).to_have_count(6)  # the line's six machines
+    expect(page.locator("#drill-down tbody tr")).to_have_count(7)  # the line's six machines and inspection station
     assert errors == []

@@ -81,7 +81,7 @@ def test_an_engineer_inspects_sees_the_overlay_and_corrects_a_verdict(
     expect(figure.locator(".vi-verdict")).to_have_class(re.compile(r"vi-defect"))
     expect(figure.locator("svg rect.vi-box")).to_have_count(1)
     expect(figure.locator("figcaption")).to_contain_text("spot")
-    assert figure.locator("img.vi-image").evaluate("img => img.complete && img.naturalWidth") == 128
+    expect(figure.locator("img.vi-image")).to_have_js_property("naturalWidth", 128)  # loaded, at its size
     drawn = figure.locator("svg rect.vi-box")
     x, y = int(drawn.get_attribute("x") or 0), int(drawn.get_attribute("y") or 0)
     width, height = int(drawn.get_attribute("width") or 0), int(drawn.get_attribute("height") or 0)

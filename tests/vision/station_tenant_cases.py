@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from tests.conftest import Account, World
-from tests.vision.station_support import station, tenant
+from tests.vision.station_support import model_row, station, tenant
 from zhizao.accounts.roles import Role
+from zhizao.telemetry.store.factory import open_store
+from zhizao.vision import inspection, synthetic
 from zhizao.vision.station_models import CountedAs, InspectionSource, VisionInspection
-from zhizao.vision.types import VerdictKind
+from zhizao.vision.types import Task, VerdictKind
 
 TenantCase = Callable[[World, TestClient], tuple[Account, dict[str, object]]]
 API = "/api/vision"
@@ -51,3 +53,19 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("PUT", f"{API}/stations/{{station_id}}/model"): {"model_id": None},
     ("POST", f"{API}/inspections/{{inspection_id}}/review"): {"kind": "pass"},
 }
+
+
+def walk_ids(world: World, client: TestClient) -> dict[str, int]:
+    """For the page walk (``tests/web/test_page_forms.py``, which puts ``HeatModel`` in for the deployed model): a
+    station with an inspection whose image and heat map are stored, so that every station page opens."""
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    owner = tenant(world, world.database, code="VIS-WALK")
+    station_id = station(world.database, owner, model_row(world.database, owner.organisation_id, task=Task.ANOMALY))
+    store = open_store(world.database)
+    try:
+        with world.database.session() as session:
+            content = synthetic.to_png(synthetic.generate("spot", 7).image)
+            row = inspection.inspect(session, settings, store, station_id, content, source=InspectionSource.UPLOAD)
+            return {"station_id": station_id, "inspection_id": row.id}
+    finally:
+        store.close()

@@ -74,6 +74,8 @@ from tests.sharing.tenant_cases import build_offer
 from tests.sharing.tenant_cases import request as request_booking
 from tests.sharing.test_photos import image as sharing_photo
 from tests.telemetry.builders import Plant, build_plant
+from tests.vision.station_support import HeatModel
+from tests.vision.station_tenant_cases import walk_ids as station_walk_ids
 from tests.vision.tenant_cases_data import walk_ids as vision_walk_ids
 from tests.web.routes import _role_requirement, collection_app
 from tests.web.test_pages import _csrf, _sign_in
@@ -105,6 +107,8 @@ from zhizao.telemetry.kinds import Protocol
 from zhizao.telemetry.schemas import SignalCreate
 from zhizao.telemetry.store.base import Point
 from zhizao.telemetry.timeutil import now_us
+from zhizao.vision import inspection as vision_inspection
+from zhizao.vision import pages_stations as vision_station_pages
 from zhizao.web.app import create_app
 
 HUGE = "99999999999999999999"  # past 2**64: OverflowError when bound on SQLite, out of range on PostgreSQL
@@ -522,6 +526,7 @@ def _seed(world: World, client: TestClient) -> Seeded:
     shop = build_shop(world)  # a vehicle maker's released model and a consumer's order of it
     ids.update({"model_code": DEMO_CODE, "version_id": shop.maker.version_id, "order_number": shop.order_number})
     ids.update(vision_walk_ids(world, client))  # an inspection dataset with an image to label
+    ids.update(station_walk_ids(world, client))  # an inspection station with an inspected image and its heat map
     verification_id = verified_enterprise(world).verification_id
     # Query parameters too, for the harvest: the stop's day, the work plan's year.
     values = {"locale": "en", "verification_id": verification_id, "date": "2026-12-01", "year": 2021}
@@ -542,6 +547,10 @@ def walk(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Ite
             patch.setattr(telemetry_pages, "LIVE_INTERVAL_S", 0.001)
             patch.setattr(c2m_pages, "LIVE_MAX_S", 0.001)
             patch.setattr(c2m_pages, "LIVE_INTERVAL_S", 0.001)
+            patch.setattr(vision_station_pages, "LIVE_MAX_S", 0.001)
+            patch.setattr(vision_station_pages, "LIVE_INTERVAL_S", 0.001)
+            # The walk's station inspects with a stand-in anomaly model (the real ones are trained in tests/vision).
+            patch.setattr(vision_inspection, "load_deployed", lambda _settings, _row: HeatModel())
             with TestClient(create_app(settings, database), base_url="https://testserver") as client:
                 world = World(database)
                 seeded = _seed(world, client)
