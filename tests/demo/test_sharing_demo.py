@@ -4,6 +4,7 @@ all made through the real pipeline (telemetry → ledger → meters → invoices
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -16,8 +17,9 @@ from zhizao.demo import sharing as sharing_demo
 from zhizao.demo import vision as vision_demo
 from zhizao.programme.models_directory import PlatformClient
 from zhizao.settings import Settings
-from zhizao.sharing import invoices
+from zhizao.sharing import components, invoices
 from zhizao.sharing.billing_models import DisputeRow, InvoiceLineRow, InvoiceRow, MeterRecordRow
+from zhizao.sharing.models import ComponentReplacement, SharedEquipment
 
 
 @pytest.fixture(params=["sqlite"])
@@ -54,3 +56,17 @@ def test_last_month_is_invoiced_from_the_fleet_data_and_recomputes(seeded: Datab
         assert session.scalar(select(func.count()).select_from(MeterRecordRow)) > 100
         # the small firms served count towards the programme's platform target
         assert session.scalar(select(func.count()).select_from(PlatformClient)) == len(sharing_demo.SMES)
+        # the renewed spindle counts only the wear metered since its replacement (less than all of it)
+        [renewed] = session.scalars(select(ComponentReplacement)).all()
+        listing = session.get(SharedEquipment, renewed.listing_id)
+        assert listing is not None
+        [life] = components.lives(session, [listing])[listing.id]
+        lifetime = sum(
+            Decimal(quantity)
+            for quantity in session.scalars(
+                select(MeterRecordRow.quantity).where(
+                    MeterRecordRow.listing_id == listing.id, MeterRecordRow.kind == "wear"
+                )
+            )
+        )
+        assert life.replaced_at == renewed.replaced_at and 0 < life.consumed < lifetime

@@ -108,6 +108,8 @@ TENANT_CASES: dict[tuple[str, str], TenantCase] = {
         ("POST", "/listings/{listing_id}/availability"),
         ("GET", "/listings/{listing_id}/quote"),
         ("PUT", "/listings/{listing_id}/photo"),
+        ("GET", "/listings/{listing_id}/components"),
+        ("POST", "/listings/{listing_id}/components/replacements"),
         ("DELETE", "/availability/{window_id}"),
         ("GET", "/bookings/{booking_id}"),
         ("POST", "/bookings/{booking_id}/transitions"),
@@ -120,6 +122,10 @@ TENANT_BODIES: dict[tuple[str, str], dict[str, object]] = {
     ("POST", f"{API}/listings/{{listing_id}}/availability"): {
         "start_at": "2030-01-01T08:00:00+08:00",
         "end_at": "2030-01-01T18:00:00+08:00",
+    },
+    ("POST", f"{API}/listings/{{listing_id}}/components/replacements"): {
+        "component_id": "spindle",
+        "replaced_at": "2026-01-01T08:00:00+08:00",
     },
     ("POST", f"{API}/bookings/{{booking_id}}/transitions"): {"action": "confirm"},
     ("POST", f"{API}/invoices/{{invoice_id}}/disputes"): {"line_id": 1, "reason": "x"},

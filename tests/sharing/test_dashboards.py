@@ -139,7 +139,8 @@ def test_the_owner_sees_utilisation_revenue_wear_and_bookings(client: TestClient
     last = machine["months"][0]
     assert (last["billed_hours"], last["available_hours"], last["utilisation"]) == ("25.00", "100.00", "0.2500")
     assert last["revenue_cny"] == "2850.00"  # 2,800 + 200 − the 150 credited on the setup line
-    assert machine["wear"] == [{"component_id": "spindle", "consumed": "0.000300000", "remaining": "0.999700000"}]
+    assert machine["wear"] == [{"component_id": "spindle", "replaced_at": None, "consumed": "0.000300000",
+                                "remaining": "0.999700000"}]  # fmt: skip
     assert machine["bookings"]["completed"] == 1 and machine["bookings"]["active"] == 1
     assert machine["bookings"]["cancelled"] == 1 and board["bookings"]["requested"] == 0
     assert board["revenue"][0] == {"period": month.period, "invoiced_cny": "3000.00", "credited_cny": "150.00",

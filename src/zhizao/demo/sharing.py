@@ -6,8 +6,8 @@ spindle speed and load every 20 s while cutting, the job id the maker's system s
 end, and an overload alarm now and then; the production sync builds the state ledger from that, the meter writers
 meter it, and last month's invoices are issued from the meter log — nothing is written into the billing tables by
 hand. One machine has no spindle-load sensor: it is billed by time only, and its invoice lines say so. A tariff
-change in the middle of last month, two cancellations, a no-show, upcoming bookings and an open dispute complete
-the picture. Logins: ``maker`` (the owner) and ``lessee`` (one of the small firms).
+change in the middle of last month, two cancellations, a no-show, upcoming bookings, an open dispute and a spindle
+bearing replacement complete the picture. Logins: ``maker`` (the owner) and ``lessee`` (one of the small firms).
 """
 
 from __future__ import annotations
@@ -37,9 +37,10 @@ from zhizao.programme.kinds import Industry
 from zhizao.programme.models_directory import Platform
 from zhizao.seeding import SeedReport
 from zhizao.settings import Settings
-from zhizao.sharing import disputes, invoices, meters
+from zhizao.sharing import components, disputes, invoices, meters
 from zhizao.sharing.billing_models import InvoiceLineRow
 from zhizao.sharing.models import AvailabilityWindow, Booking, BookingStatus, SharedEquipment, Tariff
+from zhizao.sharing.schemas import ReplacementCreate
 from zhizao.telemetry import assets, devices
 from zhizao.telemetry.alarms.models import AlarmEvent
 from zhizao.telemetry.kinds import DataType, EquipmentType, NodeLevel, Protocol, SignalKind
@@ -323,6 +324,7 @@ def seed(database: Database, settings: Settings) -> SeedReport:
         lessee = _user(session, LESSEE_USER, sme_ids[0])
         fleet = _register_fleet(session, maker, maker_id)
         listings = _listings(session, maker_id, fleet, first_day, mid_month, now + timedelta(days=45))
+        worn = next(listing.id for listing in listings if listing.wear_components)
         history = History([], [], [])
         with session.begin():
             for job in _plan(rng, first_day.date(), today, zone):
@@ -367,6 +369,11 @@ def seed(database: Database, settings: Settings) -> SeedReport:
     issued = _invoices(
         database, maker, maker_id, sme_ids, lessee, f"{last_month.year:04d}-{last_month.month:02d}", now, zone
     )
+    # The first machine's spindle bearings were renewed on the second Sunday of last month (no job runs on Sundays).
+    with database.session() as session:
+        renewed = ReplacementCreate(component_id="spindle", replaced_at=sundays[1] + timedelta(hours=8),
+                                    note="主轴轴承定期更换")  # fmt: skip
+        components.record_replacement(session, maker, worn, renewed, now)
     linked = _platform(database, maker_id, today)
     return SeedReport(
         title="Capacity sharing (an equipment maker's fleet leased to small firms)",

@@ -9,6 +9,7 @@ ACTION_LABELS: dict[str, str] = {
     "share_tariff.create": N_("Added sharing tariff version"),
     "share_availability.create": N_("Added availability window"),
     "share_availability.delete": N_("Removed availability window"),
+    "share_component.replace": N_("Recorded wear component replacement"),
     "share_booking.request": N_("Requested booking"),
     "share_booking.confirm": N_("Confirmed booking"),
     "share_booking.reject": N_("Rejected booking"),

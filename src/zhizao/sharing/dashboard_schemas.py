@@ -21,8 +21,9 @@ class MachineMonth(BaseModel):
 
 class ComponentLife(BaseModel):
     component_id: str
-    consumed: Decimal  # Σ ΔD of the wear meter records (1 = one whole life)
-    remaining: Decimal  # 1 − consumed: see ``dashboards`` for the assumption behind it
+    replaced_at: datetime | None  # the last recorded replacement; None: the component metering began with
+    consumed: Decimal  # Σ ΔD of the wear meter records since then (1 = one whole life)
+    remaining: Decimal  # 1 − consumed: see ``components`` for the assumption behind it
 
 
 class MachineFigures(BaseModel):

@@ -6,9 +6,8 @@ Owner, per machine and local month:
   platform recorded: a machine offered with no window that month has no utilisation (None), not 0.
 - revenue = the machine's invoice lines of the month minus the credit notes issued on those lines (owner totals:
   the invoices' totals minus their credit notes). Credit notes count in the month of the invoice they correct.
-- wear: ΣΔD of the ``wear`` meter records per component, and remaining life = 1 − ΣΔD. Assumption: the component
-  was new when the listing's metering began and only shared jobs wear it; the owner's own use is not metered, so
-  the remaining life shown is an upper bound (and a replaced component is not known to the platform).
+- wear: ΣΔD of the ``wear`` meter records per component since its last recorded replacement, and remaining life
+  = 1 − ΣΔD (see ``components`` for the assumption behind it).
 Programme: shared machines (published listings), owners, SMEs served (distinct lessee enterprises with at least one
 completed booking) and billed machine hours per month — the figure for the platform targets: see docs/sharing.md.
 """
@@ -27,9 +26,9 @@ from sqlalchemy.orm import Session
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import NotFound, PermissionDenied
+from zhizao.sharing import components
 from zhizao.sharing.billing_models import CreditNoteRow, DisputeRow, InvoiceLineRow, InvoiceRow, MeterRecordRow
 from zhizao.sharing.dashboard_schemas import (
-    ComponentLife,
     MachineFigures,
     MachineMonth,
     MonthAmount,
@@ -148,13 +147,7 @@ def owner_dashboard(
         )
     ):
         usage[(listing_id, period)] += Decimal(quantity)
-    wear: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    for listing_id, component, quantity in session.execute(
-        select(MeterRecordRow.listing_id, MeterRecordRow.component, MeterRecordRow.quantity).where(
-            MeterRecordRow.listing_id.in_(ids), MeterRecordRow.kind == "wear"
-        )
-    ):
-        wear[listing_id][component or ""] += Decimal(quantity)
+    wear = components.lives(session, listings)
     windows: dict[int, list[AvailabilityWindow]] = defaultdict(list)
     for window in session.scalars(
         select(AvailabilityWindow).where(
@@ -185,13 +178,10 @@ def owner_dashboard(
                     utilisation=share, revenue_cny=revenue.get((listing.id, period), Decimal("0.00")),
                 )
             )  # fmt: skip
-        configured = [str(component["component_id"]) for component in listing.wear_components]
-        components = list(dict.fromkeys([*configured, *wear[listing.id]]))
-        lives = [ComponentLife(component_id=c, consumed=wear[listing.id][c], remaining=1 - wear[listing.id][c])
-                 for c in components]  # fmt: skip
         machines.append(
             MachineFigures(
-                listing_id=listing.id, title=listing.title, published=listing.published, months=rows, wear=lives,
+                listing_id=listing.id, title=listing.title, published=listing.published, months=rows,
+                wear=wear[listing.id],
                 bookings=_statuses(statuses[listing.id]),
             )
         )  # fmt: skip

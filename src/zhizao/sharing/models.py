@@ -175,6 +175,27 @@ class Booking(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class ComponentReplacement(Base):
+    """The owner fitted a new wear component (e.g. the spindle bearings) at ``replaced_at``: from then on the
+    component's remaining life counts only the damage metered after it. Billing is not affected (ΔD is charged as
+    metered); only the owner dashboard's remaining life restarts at 1. Records are never changed or removed."""
+
+    __tablename__ = "share_component_replacement"
+    __table_args__ = (
+        # Also the index the life figures read by (listing, component, time).
+        UniqueConstraint("listing_id", "component_id", "replaced_at", name="uq_share_component_replacement"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("share_listing.id", ondelete="CASCADE"))
+    component_id: Mapped[str] = mapped_column(String(64))
+    replaced_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # PostgreSQL only (SQLite would not understand it): the database refuses overlapping holding bookings.
 _booking = cast(Table, Booking.__table__)
 _booking.append_constraint(

@@ -1,6 +1,7 @@
 """Owner pages (``/sharing/owner``): my listings; offering a machine and editing its listing (catalogue fields,
 published, spindle wear components, which of the machine's alarms are billable incidents) and its photo.
-Tariff versions and availability windows are in ``pages_owner_terms``; the photo itself is served here to whoever
+Tariff versions and availability windows are in ``pages_owner_terms``, wear components and their replacements in
+``pages_owner_components``; the photo itself is served here to whoever
 may see the listing. Every change goes through the catalogue services the API uses, so the checks are the same;
 what the owner got wrong is shown beside its input, never as an error page."""
 
@@ -18,7 +19,7 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath
-from zhizao.sharing import catalogue, listing_checks, owner_forms, pages_owner_terms, photos
+from zhizao.sharing import catalogue, listing_checks, owner_forms, pages_owner_components, pages_owner_terms, photos
 from zhizao.sharing.api import listing_detail
 from zhizao.sharing.models import SharedEquipment
 from zhizao.sharing.schemas import ListingCreate, ListingUpdate
@@ -30,6 +31,7 @@ from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(pages_owner_terms.router)
+router.include_router(pages_owner_components.router)
 BASE = "/sharing/owner"
 NAV = (NavItem(N_("My shared equipment"), BASE, roles=frozenset({Role.ENTERPRISE.value}), order=263),)
 

@@ -170,6 +170,27 @@ class WindowRead(BaseModel):
     note: str | None
 
 
+class ReplacementCreate(BaseModel):
+    """A wear component fitted new at ``replaced_at`` (not in the future, not during a lessee's job)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    component_id: Annotated[Text, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
+    replaced_at: AwareDatetime
+    note: Annotated[Text, Field(max_length=200)] | None = None
+
+
+class ReplacementRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    listing_id: int
+    component_id: str
+    replaced_at: datetime
+    note: str | None
+    created_at: datetime
+
+
 class FreeSpan(BaseModel):
     """Part of an availability window no holding booking takes."""
 

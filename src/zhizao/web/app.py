@@ -71,6 +71,7 @@ from zhizao.programme import pages_projects as programme_projects_pages
 from zhizao.programme.kinds import DISTRICT_LABELS, INDUSTRY_LABELS, PROJECT_STAGE_LABELS
 from zhizao.settings import Settings
 from zhizao.sharing import api as sharing_api
+from zhizao.sharing import api_components as sharing_components_api
 from zhizao.sharing import api_dashboards as sharing_dashboards_api
 from zhizao.sharing import api_invoices as sharing_invoices_api
 from zhizao.sharing import api_photos as sharing_photos_api
@@ -134,6 +135,7 @@ API_ROUTERS = (
     sessions_api.router,
     workorders_api.router,
     sharing_api.router,
+    sharing_components_api.router,
     sharing_invoices_api.router,
     sharing_photos_api.router,
     sharing_dashboards_api.router,
