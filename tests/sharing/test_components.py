@@ -58,7 +58,8 @@ def test_a_replacement_restarts_the_remaining_life_from_then_on(client: TestClie
 
     with world.database.session() as session:
         [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "share_component.replace")).all()
-        assert entry.actor_id == month.offer.owner.user_id and entry.after["component_id"] == "spindle"
+        assert entry.actor_id == month.offer.owner.user_id
+        assert entry.after is not None and entry.after["component_id"] == "spindle"
 
     # A later replacement counts from itself: the wear before it no longer counts.
     assert _replace(client, month, datetime.now(UTC) - timedelta(minutes=45)).status_code == 409  # in the job
