@@ -11,11 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import ndimage
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import Account, World
 from zhizao.accounts.principal import Principal
 from zhizao.db.engine import Database
+from zhizao.production import corrections
+from zhizao.production.calendar import Shift, WorkCalendar
+from zhizao.production.models import DailyOutput, EquipmentSetting, WorkCalendarRecord
 from zhizao.production.sources import counter_increments, production_signals
 from zhizao.settings import Settings
 from zhizao.telemetry.kinds import EquipmentType
@@ -162,14 +166,42 @@ def station(
 
 
 def produced(database: Database, store: TelemetryStore, equipment_id: int) -> tuple[int, int]:
-    """Good and scrap units production counts for the equipment over the last hour (its counter increments)."""
-    with database.session() as session:
-        signals = production_signals(session, [equipment_id])[equipment_id]
+    """Good and scrap units production counts for the equipment over the last hour: its counter increments and the
+    count corrections of reviews (units moved between good and scrap)."""
     end = now_us() + 120_000_000
     start = end - 3_600_000_000
+    with database.session() as session:
+        signals = production_signals(session, [equipment_id])[equipment_id]
+        moved = sum(corrections.minute_moves(session, equipment_id, start, end).values())
     good = sum(delta for _ts, delta in counter_increments(store, signals.good, start, end))
     scrap = sum(delta for _ts, delta in counter_increments(store, signals.scrap, start, end))
-    return round(good), round(scrap)
+    return round(good) - moved, round(scrap) + moved
+
+
+def daily_output(database: Database, equipment_id: int) -> tuple[int, int]:
+    """Good and scrap units in production's stored daily output of the equipment (every day)."""
+    with database.session() as session:
+        rows = session.execute(
+            select(DailyOutput.good, DailyOutput.scrap).where(DailyOutput.equipment_id == equipment_id)
+        ).all()
+    return sum(good for good, _ in rows), sum(scrap for _, scrap in rows)
+
+
+def with_calendar(database: Database, owner: Tenant) -> None:
+    """Give the station's equipment a work calendar, so that production stores its totals."""
+    definition = WorkCalendar(
+        shifts=(Shift(name="早", start="00:00", end="12:00"), Shift(name="晚", start="12:00", end="24:00"))
+    )
+    with database.session() as session, session.begin():
+        record = WorkCalendarRecord(
+            enterprise_id=owner.organisation_id, name=f"cal-{_next()}", definition=definition.model_dump(mode="json")
+        )
+        session.add(record)
+        session.flush()
+        setting = EquipmentSetting(
+            equipment_id=owner.equipment_id, enterprise_id=owner.organisation_id, calendar_id=record.id
+        )
+        session.add(setting)
 
 
 def station_row(session: Session, station_id: int) -> VisionStation:

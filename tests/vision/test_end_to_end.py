@@ -43,11 +43,11 @@ def test_a_trained_model_inspects_counts_and_learns_from_review(
     assert all(0.0 < m.confidence <= 1.0 and m.model_id == model_id for m in made)
     assert produced(database, store, owner.equipment_id) == (2, 3)
 
-    # a reviewer says the first "good" part had a spot: counted once more as scrap, and it joins the dataset
+    # a reviewer says the first "good" part had a spot: it moves to scrap, and it joins the dataset
     with database.session() as session:
         review.review(session, settings, store, owner.principal, made[0].id,
                       ReviewIn(kind=VerdictKind.DEFECT, label="spot"))  # fmt: skip
-    assert produced(database, store, owner.equipment_id) == (2, 4)
+    assert produced(database, store, owner.equipment_id) == (1, 4)
     with database.session() as session:
         model = session.get(VisionModel, model_id)
         assert model is not None

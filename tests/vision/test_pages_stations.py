@@ -70,7 +70,7 @@ def test_a_station_page_inspects_uploads_shows_overlays_and_reviews_with_an_audi
     assert 'id="reviewed-notice"' in reviewed.text
     trail = reviewed.text[reviewed.text.index('id="audit-trail"') :]
     assert owner.account.username in trail and "anomalous" in trail and "pass" in trail
-    assert produced(database, store, owner.equipment_id) == (1, 1)
+    assert produced(database, store, owner.equipment_id) == (1, 0)  # the unit moved from scrap to good
 
     queue = client.get("/vision/review")
     assert queue.status_code == 200 and detail_url not in queue.text

@@ -1,6 +1,6 @@
 """The review queue: the least sure verdicts first; a quality engineer's confirmation or correction is recorded and
-audited; a correction adjusts the counts (a correcting increment) and joins the model's dataset for its next
-version. The model is a stand-in (``station_support``)."""
+audited; a correction moves the unit between good and scrap in production's counts (the station's counters stay as
+they counted) and joins the model's dataset for its next version. The model is a stand-in (``station_support``)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from sqlalchemy import select
 from tests.conftest import World
 from tests.vision.station_support import (
     HeatModel,
+    daily_output,
     model_row,
     principal_of,
     produced,
     station,
+    station_row,
     store,
     tenant,
     use_stand_in,
+    with_calendar,
 )
 from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
 from zhizao.errors import InputError, NotFound, PermissionDenied
+from zhizao.production.models import CountCorrection
 from zhizao.settings import Settings
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.vision import inspection, review, synthetic
@@ -64,6 +68,7 @@ def test_a_correction_is_recorded_audited_counted_and_joins_the_dataset(
     owner = tenant(world, database)
     model_id = model_row(database, owner.organisation_id)
     station_id = station(database, owner, model_id)
+    with_calendar(database, owner)
     missed = _inspect(database, settings, store, station_id, "scratch", 0)  # the stand-in misses faint scratches
     assert missed.verdict_kind is VerdictKind.PASS and missed.counted_as is CountedAs.GOOD
     assert produced(database, store, owner.equipment_id) == (1, 0)
@@ -76,8 +81,11 @@ def test_a_correction_is_recorded_audited_counted_and_joins_the_dataset(
     )  # fmt: skip
     assert corrected.reviewed_by == owner.account.user_id and corrected.reviewed_at is not None
     assert corrected.counted_as is CountedAs.SCRAP
-    # the correcting increment: one scrap unit more; the good unit counted first stays (counters never go down)
-    assert produced(database, store, owner.equipment_id) == (1, 1)
+    # the unit moves from good to scrap: one unit made, and it is scrap, in the stored daily output too
+    assert produced(database, store, owner.equipment_id) == (0, 1)
+    assert daily_output(database, owner.equipment_id) == (0, 1)
+    with database.session() as session:  # the station's counters stay as the station counted
+        assert station_row(session, station_id).good_total == 1 and station_row(session, station_id).scrap_total == 0
 
     [entry] = _audits(database, missed.id)
     assert (entry.action, entry.actor_id, entry.organisation_id) == (
@@ -120,8 +128,11 @@ def test_correcting_back_and_forth_counts_each_change_and_relabels_the_dataset_i
     for kind, label in ((VerdictKind.PASS, None), (VerdictKind.DEFECT, "scratch")):
         with database.session() as session:
             review.review(session, settings, store, owner.principal, spot.id, ReviewIn(kind=kind, label=label))
-    # scrap (inspection), good (pass), scrap (scratch): each change of count is one correcting increment
-    assert produced(database, store, owner.equipment_id) == (1, 2)
+    # scrap (inspection), good (pass), scrap (scratch): one unit, scrap in the end; each change was one move
+    assert produced(database, store, owner.equipment_id) == (0, 1)
+    with database.session() as session:
+        moves = session.scalars(select(CountCorrection.to_scrap).order_by(CountCorrection.id)).all()
+    assert moves == [-1, 1]
     [image] = _dataset_images(database, model_id)
     assert (image.label, image.labelled) == ("scratch", True)
     assert [entry.action for entry in _audits(database, spot.id)] == ["vision_inspection.correct"] * 2
@@ -166,7 +177,7 @@ def test_an_anomaly_corrected_to_pass_joins_its_dataset_as_defect_free(
         review.review(session, settings, store, owner.principal, patch.id, ReviewIn(kind=VerdictKind.PASS))
     [image] = _dataset_images(database, model_id)
     assert (image.labelled, image.label) == (True, None)
-    assert produced(database, store, owner.equipment_id) == (1, 1)
+    assert produced(database, store, owner.equipment_id) == (1, 0)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from zhizao.production import corrections
 from zhizao.production.calendar import (
     WorkCalendar,
     local_date_of,
@@ -81,6 +82,13 @@ def recompute(
     session.flush()
 
 
+def recompute_around(session: Session, store: TelemetryStore, equipment: Equipment, ts_us: int) -> None:
+    """Recompute the production day holding ``ts_us`` and the one before (whose night shift may reach past
+    midnight), e.g. after a count correction at that time."""
+    day = day_function(session, equipment)(ts_us)
+    recompute(session, store, equipment, [day - timedelta(days=1), day])
+
+
 def _clear(session: Session, equipment_id: int, first: date, last: date) -> None:
     for table in (BucketTotals, DailyOutput):
         session.execute(
@@ -104,7 +112,8 @@ def _compute(
     windows = windows_for(session, equipment, calendar, start_us, end_us)
     spans = _spans(session, equipment.id, start_us - DAY_US, end_us + DAY_US)
     resolver = resolver_for(session, equipment, start_us, end_us)
-    counts = _counts(store, signals, spans, resolver, start_us, end_us)
+    moves = corrections.minute_moves(session, equipment.id, start_us, end_us)
+    counts = _counts(store, signals, spans, resolver, start_us, end_us, moves)
     shift_starts = {(shift.local_date, shift.name): shift.start_us for shift in windows.shifts}
     rows = []
     for bucketing, kind in _BUCKET_KINDS:
@@ -154,12 +163,17 @@ def _counts(
     resolver: ProductResolver,
     start_us: int,
     end_us: int,
+    moves: dict[int, int],
 ) -> list[CountRecord]:
-    """Per-minute increments of the good, scrap and rework counters, each with the product made then."""
+    """Per-minute increments of the good, scrap and rework counters, each with the product made then; ``moves``
+    (units moved to scrap per minute, ``corrections``) shift units between good and scrap in their minute."""
     per_minute: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     for slot, signal_id in enumerate((signals.good, signals.scrap, signals.rework)):
         for ts_us, delta in counter_increments(store, signal_id, start_us, end_us):
             per_minute[ts_us][slot] += round(delta)
+    for ts_us, moved in moves.items():
+        per_minute[ts_us][0] -= moved
+        per_minute[ts_us][1] += moved
     starts = [span.start_us for span in spans]
     records = []
     for ts_us in sorted(per_minute):

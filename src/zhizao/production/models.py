@@ -266,6 +266,29 @@ class DailyOutput(Base):
     energy_kwh: Mapped[Decimal] = mapped_column(Numeric(18, 3), default=Decimal(0))
 
 
+class CountCorrection(Base):
+    """Units moved between good and scrap after they were counted (a reviewer overturning an inspection's verdict).
+
+    Counters never go down, so a correction cannot be a lower counter reading; production adds these moves to the
+    counter increments of the minute the unit was counted in (``materialise``): GQ and SQ change, PQ does not.
+    ``to_scrap`` is the number of units moved from good to scrap (negative: from scrap to good)."""
+
+    __tablename__ = "count_correction"
+    __table_args__ = (
+        CheckConstraint("to_scrap <> 0", name="non_zero"),
+        Index("ix_count_correction_equipment_ts", "equipment_id", "ts_us"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    equipment_id: Mapped[int] = mapped_column(ForeignKey("equipment.id", ondelete="CASCADE"))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    ts_us: Mapped[int] = mapped_column(BigInteger)  # when the unit was counted (its counter reading's time)
+    to_scrap: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(40))  # what moved it, e.g. "vision_review"
+    reference: Mapped[str] = mapped_column(String(80))  # the record behind it, e.g. the inspection id
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class EnterpriseInput(Base):
     """A figure the enterprise enters or imports for the programme KPIs: labour hours, costs by category,
     price indices, per month. ``kind`` and ``category`` follow ``production.programme``'s input names."""

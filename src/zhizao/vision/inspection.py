@@ -18,11 +18,11 @@ one writer); a reading lost to a crash in between is made good by the next one, 
 
 Corrections. A counter never goes down: production reads a lower reading as a counter reset and would count the
 new value from zero. So a reviewer's correction that changes what an inspection counts as (pass → defect or
-anomalous, or back) is a *correcting increment*: one more unit on the counter of the new verdict (scrap for pass →
-defect, good for defect → pass), at the review's time, and the inspection's ``counted_as`` follows. The unit
-counted first stays counted, so the produced quantity PQ is one higher than the inspected units for each such
-correction; GQ (or SQ) rises by one, moving Q toward the reviewed verdicts. A correction that keeps the count
-(defect class A → class B, defect → anomalous) changes no counter.
+anomalous, or back) leaves the counters (and the station's totals, which are their readings: what the station
+inspected) as they are and records a *count correction* (``production.corrections``): the unit moves from good to
+scrap, or back, in the minute it was counted, and production recomputes that day. GQ and SQ follow the reviewed
+verdict and PQ stays the units inspected. A correction that keeps the count (defect class A → class B, defect →
+anomalous) changes nothing.
 """
 
 from __future__ import annotations
@@ -45,8 +45,11 @@ from sqlalchemy.orm import Session
 
 from zhizao.db.engine import Database
 from zhizao.errors import InputError, NotFound
+from zhizao.production import corrections
+from zhizao.production.models import CountCorrection
 from zhizao.settings import Settings
 from zhizao.telemetry.machinery import GOOD_COUNTER, SCRAP_COUNTER
+from zhizao.telemetry.models import Equipment
 from zhizao.telemetry.store.base import Batch, Point, TelemetryStore
 from zhizao.telemetry.timeutil import now_us
 from zhizao.vision import registry, stations, storage
@@ -65,6 +68,7 @@ HEATMAP_DIR = "vision/heatmaps"
 _STORED = re.compile(r"^vision/(inspections|heatmaps)/([0-9a-f]{2})/([0-9a-f]{64})\.png$")
 HEARTBEAT_S = 30.0  # a station's counters report their totals at least this often (see keep_readings)
 MINUTE_US = 60_000_000
+CORRECTION_SOURCE = "vision_review"  # production.CountCorrection.source of a reviewer's correction
 SHOWN_SHARE = 0.5
 SHOWN_OVERLAP = 0.1
 PREPARE_INTERVAL_US = 600_000_000  # PostgreSQL: make sure the day's sample partition exists, every ten minutes
@@ -137,16 +141,20 @@ def inspect(
 
 def correct_count(
     session: Session, station_id: int, inspection: VisionInspection, counted: CountedAs
-) -> Reading | None:
-    """In the caller's open transaction: one more unit on ``counted``'s counter when the inspection counted as the
-    other (see the module's note); the reading to write once the caller commits, or None when nothing changes."""
+) -> CountCorrection | None:
+    """In the caller's open transaction: move the inspection's unit to ``counted``'s side when it counted as the
+    other (see the module's note); the correction, or None when nothing changes."""
     if inspection.counted_as is counted:
         return None
     station = _locked(session, station_id)
+    equipment = session.get(Equipment, station.equipment_id)
+    if equipment is None:
+        raise NotFound(f"equipment {station.equipment_id} not found")
     inspection.counted_as = counted
-    reading = _add_count(station, good=int(counted is CountedAs.GOOD), scrap=int(counted is CountedAs.SCRAP))
-    reading.signals.update(stations.counter_signals(session, station))
-    return reading
+    to_scrap = 1 if counted is CountedAs.SCRAP else -1
+    return corrections.record(
+        session, equipment, inspection.counted_at_us, to_scrap, CORRECTION_SOURCE, f"inspection {inspection.id}"
+    )
 
 
 @dataclass

@@ -6,8 +6,9 @@ quality engineers) and administrators review; officers may read the queue; anoth
 
 A review states the verdict (kind and class). The same as the model's is a confirmation; anything else is a
 correction. Either is audited. A correction
-- adjusts the counts when it changes what the inspection counts as (a correcting increment:
-  ``inspection.correct_count``, whose module note says how and why), and
+- moves the unit between good and scrap when it changes what the inspection counts as (a count correction:
+  ``inspection.correct_count``, whose module note says how and why) and recomputes production's totals of that
+  day in the same transaction, and
 - feeds the next dataset version: the image joins the dataset the station's model was trained from
   (``datasets.add_image(..., source="review")``) labelled as the reviewer said, in the same transaction (an image
   the dataset holds already is relabelled instead). A defect in a detect dataset needs boxes, and a defect without
@@ -27,7 +28,9 @@ from zhizao.accounts.principal import Principal
 from zhizao.db.base import utcnow
 from zhizao.errors import InputError, NotFound
 from zhizao.fields import MAX_ID
+from zhizao.production import materialise
 from zhizao.settings import Settings
+from zhizao.telemetry.models import Equipment
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.vision import datasets, inspection, labelling, stations, storage
 from zhizao.vision.models import ImageSource, VisionDataset, VisionImage, VisionModel
@@ -83,7 +86,11 @@ def review(
         before = audit.snapshot(found, REVIEW_FIELDS)
         model_label = None if found.verdict_kind is VerdictKind.PASS else found.label
         corrected = (data.kind, label) != (found.verdict_kind, model_label)
-        reading = inspection.correct_count(session, found.station_id, found, inspection.count_of(data.kind))
+        moved = inspection.correct_count(session, found.station_id, found, inspection.count_of(data.kind))
+        if moved is not None:  # the day's stored totals show the reviewed verdict at once
+            equipment = session.get(Equipment, moved.equipment_id)
+            assert equipment is not None  # correct_count found it
+            materialise.recompute_around(session, store, equipment, moved.ts_us)
         found.reviewed_kind, found.reviewed_label = data.kind, label
         found.review_note = (data.note or "").strip() or None
         found.reviewed_by, found.reviewed_at = actor.user_id, utcnow()
@@ -94,8 +101,6 @@ def review(
             before={**before, "verdict_kind": found.verdict_kind.value, "label": found.label},
             after={**audit.snapshot(found, REVIEW_FIELDS), **(fed or {})},
         )  # fmt: skip
-    if reading is not None:
-        inspection.write_reading(store, reading.signals, reading)
     return found
 
 
