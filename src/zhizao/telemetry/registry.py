@@ -80,11 +80,6 @@ def infer_type(value: Value) -> tuple[SignalKind, DataType]:
     return SignalKind.TEXT, DataType.STRING
 
 
-def accepts(signal: KnownSignal, value: Value) -> bool:
-    """Text signals take strings; numeric ones (float, int, bool) take any number or boolean."""
-    return isinstance(value, str) == signal.is_text
-
-
 class _Absent:
     """A remembered miss: the row was looked for and not found."""
 

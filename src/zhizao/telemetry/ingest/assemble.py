@@ -13,7 +13,7 @@ from datetime import datetime
 from zhizao.telemetry.ingest.decoding import DecodedMessage, DeviceRef, Reading, Rejection, Value
 from zhizao.telemetry.ingest.validation import dead_letters
 from zhizao.telemetry.kinds import Protocol, RejectReason
-from zhizao.telemetry.registry import KnownDevice, KnownSignal, Refused, Registry, accepts
+from zhizao.telemetry.registry import KnownDevice, KnownSignal, Refused, Registry
 from zhizao.telemetry.store.base import DeadLetterRow, Point, TextPoint
 
 
@@ -76,21 +76,37 @@ class Assembler:
         for reading in readings:
             first_values.setdefault(reading.signal, reading.value)
         signals = self.registry.signals(device, first_values)
+        # Per signal once, not per sample: the id and whether it takes text (None: refused).
+        resolved = {
+            name: None if isinstance(signal, Refused) else (signal.id, signal.is_text)
+            for name, signal in signals.items()
+        }
+        newest = out.newest_ts_us
+        points, texts = out.points, out.texts
+        stored = len(points) + len(texts)
         for reading in readings:
-            signal = signals[reading.signal]
-            if isinstance(signal, Refused):
-                out.rejections.append(Rejection(signal.reason, signal.detail, reading.position))
+            found = resolved[reading.signal]
+            if found is None:
+                refused = signals[reading.signal]
+                assert isinstance(refused, Refused)
+                out.rejections.append(Rejection(refused.reason, refused.detail, reading.position))
                 continue
-            if not accepts(signal, reading.value):
+            signal_id, takes_text = found
+            value = reading.value
+            if isinstance(value, str) is not takes_text:  # text signals take strings, the others numbers/booleans
+                signal = signals[reading.signal]
+                assert not isinstance(signal, Refused)
                 out.rejections.append(_wrong_type(signal, reading))
                 continue
-            if signal.is_text:
-                assert isinstance(reading.value, str)
-                out.texts.append(TextPoint(signal.id, reading.ts_us, reading.value))
+            if takes_text:
+                assert isinstance(value, str)
+                texts.append(TextPoint(signal_id, reading.ts_us, value))
             else:
-                out.points.append(Point(signal.id, reading.ts_us, float(reading.value)))
-            if out.newest_ts_us is None or reading.ts_us > out.newest_ts_us:
-                out.newest_ts_us = reading.ts_us
+                points.append(Point(signal_id, reading.ts_us, float(value)))
+            if newest is None or reading.ts_us > newest:
+                newest = reading.ts_us
+        out.newest_ts_us = newest
+        if len(points) + len(texts) > stored:
             out.device_ids.add(device.id)
 
 
