@@ -19,7 +19,15 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath
-from zhizao.sharing import catalogue, listing_checks, owner_forms, pages_owner_components, pages_owner_terms, photos
+from zhizao.sharing import (
+    catalogue,
+    listing_checks,
+    owner_forms,
+    owner_submit,
+    pages_owner_components,
+    pages_owner_terms,
+    photos,
+)
 from zhizao.sharing.api import listing_detail
 from zhizao.sharing.models import SharedEquipment
 from zhizao.sharing.schemas import ListingCreate, ListingUpdate
@@ -145,12 +153,10 @@ async def update_listing(request: Request, listing_id: IdPath, principal: Owner,
         data = ListingUpdate.model_validate(owner_forms.listing_input(form, rules))
         return catalogue.update_listing(session, principal, listing_id, data)
 
-    updated, problems = attempt(update)
-    if updated is not None:
-        return RedirectResponse(f"{BASE}/listings/{listing_id}", status_code=303)
-    session.rollback()
-    listing = catalogue.owned_listing(session, principal, listing_id)
-    return _edit_form(request, session, listing, form, problems)
+    return owner_submit.submit(
+        session, principal, listing_id, update, f"{BASE}/listings/{listing_id}",
+        lambda listing, problems: _edit_form(request, session, listing, form, problems),
+    )  # fmt: skip
 
 
 @router.post(BASE + "/listings/{listing_id}/photo")
@@ -159,12 +165,12 @@ def upload_photo(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:  # fmt: skip
     content = file.file.read(photos.MAX_PHOTO_BYTES + 1) if file is not None else None
-    stored, problems = attempt(lambda: photos.upload_photo(session, principal, settings.data_dir, listing_id, content))
-    if stored is not None:
-        return RedirectResponse(f"{BASE}/listings/{listing_id}", status_code=303)
-    session.rollback()
-    listing = catalogue.owned_listing(session, principal, listing_id)
-    return _edit_form(request, session, listing, _values(session, listing), problems)
+    return owner_submit.submit(
+        session, principal, listing_id,
+        lambda: photos.upload_photo(session, principal, settings.data_dir, listing_id, content),
+        f"{BASE}/listings/{listing_id}",
+        lambda listing, problems: _edit_form(request, session, listing, _values(session, listing), problems),
+    )  # fmt: skip
 
 
 @router.get("/sharing/equipment/{listing_id}/photo")

@@ -10,18 +10,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from zhizao.accounts.deps import SessionDep, SettingsDep, require_role
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem
 from zhizao.fields import IdPath, NoNul
-from zhizao.sharing import catalogue, components, owner_forms
+from zhizao.sharing import catalogue, components, owner_forms, owner_submit
 from zhizao.sharing.api import listing_detail
 from zhizao.sharing.models import SharedEquipment
 from zhizao.sharing.schemas import ReplacementCreate
-from zhizao.ui.forms import attempt
 from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -67,9 +66,7 @@ def record_replacement(
         )
         return components.record_replacement(session, principal, listing_id, data, datetime.now(UTC))
 
-    recorded, problems = attempt(record)
-    if recorded is not None:
-        return RedirectResponse(f"{BASE}/listings/{listing_id}/components", status_code=303)
-    session.rollback()
-    listing = catalogue.owned_listing(session, principal, listing_id)
-    return _page(request, session, listing, values, problems)
+    return owner_submit.submit(
+        session, principal, listing_id, record, f"{BASE}/listings/{listing_id}/components",
+        lambda listing, problems: _page(request, session, listing, values, problems),
+    )  # fmt: skip

@@ -17,12 +17,12 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import FieldProblem, InputError
 from zhizao.fields import IdPath, NoNul
-from zhizao.sharing import catalogue, owner_forms
+from zhizao.sharing import catalogue, owner_forms, owner_submit
 from zhizao.sharing.api import listing_detail
 from zhizao.sharing.models import SharedEquipment
 from zhizao.sharing.schemas import TariffRates, WindowCreate
 from zhizao.sharing.tariffs import IncidentKind
-from zhizao.ui.forms import attempt, posted_strings
+from zhizao.ui.forms import posted_strings
 from zhizao.ui.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,12 +71,10 @@ async def add_tariff(request: Request, listing_id: IdPath, principal: Owner, ses
         rates = TariffRates.model_validate(owner_forms.tariff_input(form, components))
         return catalogue.add_tariff(session, principal, listing_id, rates)
 
-    added, problems = attempt(add)
-    if added is not None:
-        return RedirectResponse(f"{BASE}/listings/{listing_id}/tariffs", status_code=303)
-    session.rollback()
-    listing = catalogue.owned_listing(session, principal, listing_id)
-    return _tariffs_page(request, session, listing, form, problems)
+    return owner_submit.submit(
+        session, principal, listing_id, add, f"{BASE}/listings/{listing_id}/tariffs",
+        lambda listing, problems: _tariffs_page(request, session, listing, form, problems),
+    )  # fmt: skip
 
 
 def _availability_page(
@@ -116,12 +114,10 @@ def add_window(
         data = WindowCreate.model_validate({"start_at": start, "end_at": end, "note": (note or "").strip() or None})
         return catalogue.add_window(session, principal, listing_id, data)
 
-    added, problems = attempt(add)
-    if added is not None:
-        return RedirectResponse(f"{BASE}/listings/{listing_id}/availability", status_code=303)
-    session.rollback()
-    listing = catalogue.owned_listing(session, principal, listing_id)
-    return _availability_page(request, session, listing, values, problems)
+    return owner_submit.submit(
+        session, principal, listing_id, add, f"{BASE}/listings/{listing_id}/availability",
+        lambda listing, problems: _availability_page(request, session, listing, values, problems),
+    )  # fmt: skip
 
 
 @router.post(BASE + "/availability/{window_id}/delete")
