@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import aiomqtt
@@ -25,7 +23,7 @@ from sqlalchemy import select
 from tests.conftest import World
 from tests.sharing.dispatch_support import act, dispatch_audit, startable_booking
 from tests.telemetry.commands.support import admin_principal
-from tests.telemetry.ingest.support import Mosquitto, free_port
+from tests.telemetry.ingest.support import broker_url, free_port
 from zhizao.sharing.meter_entries import reported_windows
 from zhizao.simulator import FactoryRun, LineSpec, MachineSpec
 from zhizao.simulator.commands import applier
@@ -45,18 +43,7 @@ from zhizao.telemetry.timeutil import to_us
 SECOND_US = 1_000_000
 
 
-@pytest.fixture
-def broker_url(tmp_path: Path) -> Iterator[str]:
-    url = os.environ.get("ZHIZAO_TEST_MQTT_URL")
-    if url:
-        yield url
-        return
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker.url
-    finally:
-        broker.stop()
+__all__ = ["broker_url"]
 
 
 def cnc_run(code: str) -> FactoryRun:

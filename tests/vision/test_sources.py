@@ -9,7 +9,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import World
-from tests.telemetry.ingest.support import Mosquitto
+from tests.telemetry.ingest.support import broker_url
 from tests.vision.station_support import model_row, produced, station, store, tenant, use_stand_in
 from zhizao.db.engine import Database
 from zhizao.settings import Settings
@@ -33,21 +32,7 @@ from zhizao.vision.station_models import (
     VisionStation,
 )
 
-__all__ = ["store"]
-
-
-@pytest.fixture
-def broker_url(tmp_path: Path) -> Iterator[str]:
-    url = os.environ.get("ZHIZAO_TEST_MQTT_URL")
-    if url:
-        yield url
-        return
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker.url
-    finally:
-        broker.stop()
+__all__ = ["broker_url", "store"]
 
 
 def _put(folder: Path, name: str, content: bytes, *, age_s: float = 10.0) -> Path:

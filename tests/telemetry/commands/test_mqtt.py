@@ -4,10 +4,8 @@ plays the device (it stores the new value, as the ingest pipeline would), and th
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -19,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import World, bearer
 from tests.telemetry.commands.support import command_plant, store_sample
-from tests.telemetry.ingest.support import Mosquitto
+from tests.telemetry.ingest.support import broker_url
 from zhizao.connectors.sparkplug.codec import SparkplugDataType, decode
 from zhizao.errors import Unavailable
 from zhizao.telemetry.commands.mqtt import PahoCommandPublisher, open_publisher
@@ -27,19 +25,7 @@ from zhizao.telemetry.commands.ratelimit import CommandPolicy
 from zhizao.telemetry.kinds import Protocol
 from zhizao.telemetry.timeutil import now_us
 
-
-@pytest.fixture
-def broker_url(tmp_path: Path) -> Iterator[str]:
-    url = os.environ.get("ZHIZAO_TEST_MQTT_URL")
-    if url:
-        yield url
-        return
-    broker = Mosquitto(tmp_path)
-    broker.start()
-    try:
-        yield broker.url
-    finally:
-        broker.stop()
+__all__ = ["broker_url"]
 
 
 class Device:

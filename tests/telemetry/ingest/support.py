@@ -6,15 +6,17 @@ import asyncio
 import getpass
 import json
 import logging
+import os
 import socket
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import aiomqtt
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import World
@@ -186,3 +188,18 @@ async def wait_until(probe: Callable[[], T], done: Callable[[T], bool], timeout:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out; last seen {value!r}")
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def broker_url(tmp_path: Path) -> Iterator[str]:
+    """A real broker: ``ZHIZAO_TEST_MQTT_URL`` when set, else a Mosquitto of the test's own."""
+    url = os.environ.get("ZHIZAO_TEST_MQTT_URL")
+    if url:
+        yield url
+        return
+    broker = Mosquitto(tmp_path)
+    broker.start()
+    try:
+        yield broker.url
+    finally:
+        broker.stop()
