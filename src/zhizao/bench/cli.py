@@ -26,6 +26,9 @@ from zhizao.bench.ingest import IngestOptions, IngestResult, run_ingest
 from zhizao.bench.oee import OeeBenchOptions, OeeBenchResult, run_oee
 from zhizao.bench.query import TARGET_S, QueryOptions, QueryResult, run_query
 from zhizao.bench.web import WebOptions, WebResult, run_web
+from zhizao.telemetry.ingest.pipeline import PipelineConfig
+
+_PIPELINE = PipelineConfig()  # the pipeline's defaults
 
 bench_app = typer.Typer(
     help="Benchmarks: measured figures and the ceilings they are compared with, side by side in one run.",
@@ -124,8 +127,12 @@ def ingest(
     ] = None,
     rate: Annotated[float | None, typer.Option(help="Target points/s over all publishers; default flat out.")] = None,
     batch_size: Annotated[int, typer.Option(help="Samples per MQTT message.", min=1, max=10_000)] = 100,
-    write_batch: Annotated[int, typer.Option(help="Samples per store write (the pipeline's batch).", min=1)] = 5_000,
-    batch_ms: Annotated[int, typer.Option(help="Longest time a pipeline batch stays open, in ms.", min=1)] = 200,
+    write_batch: Annotated[
+        int, typer.Option(help="Samples per store write (the pipeline's batch).", min=1)
+    ] = _PIPELINE.batch_points,
+    batch_ms: Annotated[int, typer.Option(help="Longest time a pipeline batch stays open, in ms.", min=1)] = int(
+        _PIPELINE.batch_interval_s * 1000
+    ),
     devices: Annotated[int, typer.Option(help="Devices publishing.", min=1)] = 100,
     signals: Annotated[int, typer.Option(help="Signals per device.", min=1)] = 20,
     publishers: Annotated[int, typer.Option(help="Publisher processes.", min=1)] = 1,

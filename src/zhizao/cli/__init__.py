@@ -174,7 +174,7 @@ def ingest(
     from zhizao.streams import run_stream_services, stream_observers
     from zhizao.telemetry.ingest.decoding import Decoder
     from zhizao.telemetry.ingest.metrics import IngestStatus
-    from zhizao.telemetry.ingest.worker import run_worker
+    from zhizao.telemetry.ingest.worker import collect_garbage_less, run_worker
 
     settings = settings_from(data_dir, database_url, mqtt_url=mqtt_url)
     with open_database(settings):
@@ -192,6 +192,7 @@ def ingest(
         services = asyncio.create_task(
             run_stream_services(services_database, stop, timezone=settings.timezone, settings=settings)
         )
+        collect_garbage_less()
         try:
             return await run_worker(
                 settings,

@@ -1,6 +1,7 @@
-"""The decoder's inline check of the common sample (string name, integer ms, float) decides exactly as the general
-checks do: for any mix of samples, good and bad, the readings and rejections are those of checking every sample
-with the general path (``payload._reading``), in the same order."""
+"""The decoder's columns (the fast path for a message whose every sample is the common kind: a valid string name,
+integer ms inside the window, a finite number) decide exactly as the general checks do: for any mix of samples,
+good and bad, the readings and rejections are those of checking every sample with the general path
+(``payload._reading``), in the same order; and a message of common samples only takes the fast path."""
 
 from __future__ import annotations
 
@@ -43,6 +44,19 @@ values = st.one_of(
 samples = st.lists(st.fixed_dictionaries({"signal": names, "ts": timestamps, "value": values}), max_size=30)
 
 
+common_samples = st.lists(
+    st.fixed_dictionaries(
+        {
+            "signal": st.sampled_from(["spindle_speed_rpm", "temperature_c", "温度"]),
+            "ts": st.integers(NOW_MS - 2 * DAY_MS, NOW_MS + 300_000),
+            "value": st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-(2**53), 2**53)),
+        }
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
 def _reference(document: dict[str, object]) -> tuple[list[Reading], list[Rejection]]:
     readings, rejections = [], []
     entries = document["samples"]
@@ -57,10 +71,24 @@ def _reference(document: dict[str, object]) -> tuple[list[Reading], list[Rejecti
 
 @settings(max_examples=500, deadline=None)
 @given(samples)
-def test_the_inline_check_decides_as_the_general_checks(batch: list[dict[str, object]]) -> None:
+def test_the_fast_path_decides_as_the_general_checks(batch: list[dict[str, object]]) -> None:
     raw = json.dumps({"samples": batch}).encode()
-    document = json.loads(raw)
+    document = payload.parse_json(raw)
     decoded = payload.decode_payload(DEVICE, raw, NOW_US)
     readings, rejections = _reference(document)
-    assert decoded.readings == readings
-    assert decoded.rejections == rejections
+    assert decoded.all_readings() == readings
+    assert [type(reading.value) for reading in decoded.all_readings()] == [type(reading.value) for reading in readings]
+    assert list(decoded.rejections) == rejections
+    if decoded.columns is not None:
+        assert not rejections
+        assert list(decoded.columns.floats) == [float(reading.value) for reading in readings]
+
+
+@settings(max_examples=200, deadline=None)
+@given(common_samples)
+def test_a_message_of_common_samples_becomes_columns(batch: list[dict[str, object]]) -> None:
+    decoded = payload.decode_payload(DEVICE, json.dumps({"samples": batch}).encode(), NOW_US)
+    assert decoded.columns is not None
+    assert not decoded.readings
+    assert not decoded.rejections
+    assert list(decoded.columns.ts_us) == [sample["ts"] * 1000 for sample in batch]  # type: ignore[operator]

@@ -103,6 +103,28 @@ def test_rejected_samples_are_reported_and_kept(client: TestClient, database: Da
         assert (letter.source, letter.enterprise_id, letter.topic) == ("http", tenant, None)
 
 
+def test_common_samples_of_unknown_or_text_signals_are_refused_each_with_its_index(
+    client: TestClient, database: Database, press: tuple[int, int]
+) -> None:
+    """A message whose samples are all well formed numbers takes the decoder's fast path; the signals it names that
+    cannot take them are still reported sample by sample, and the rest stored."""
+    tenant, _device = press
+    now_ms = now_us() // 1000
+    samples = [
+        {"signal": "force", "ts": now_ms - 2, "value": 1.5},
+        {"signal": "unknown", "ts": now_ms - 2, "value": 2.0},
+        {"signal": "program", "ts": now_ms - 2, "value": 3},
+        {"signal": "force", "ts": now_ms - 1, "value": 4},
+    ]
+    response = client.post(url(tenant), json={"samples": samples}, headers=auth())
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["stored"] == 2
+    assert [(r["index"], r["reason"]) for r in result["rejected"]] == [(1, "unknown_signal"), (2, "wrong_type")]
+    assert stored_counts(database)[0] == 2
+    assert dead_letter_reasons(database) == {"unknown_signal": 1, "wrong_type": 1}
+
+
 def test_auto_registration_applies_to_http_too(
     client: TestClient, database: Database, ingest_world: IngestWorld
 ) -> None:

@@ -19,7 +19,7 @@ from zhizao.db.engine import create_database
 from zhizao.settings import load_settings
 from zhizao.telemetry.alarms.services import alarm_observers, run_alarm_services
 from zhizao.telemetry.ingest.pipeline import PipelineConfig
-from zhizao.telemetry.ingest.worker import IngestWorker, run_worker
+from zhizao.telemetry.ingest.worker import IngestWorker, collect_garbage_less, run_worker
 
 
 def _say(event: str, **fields: Any) -> None:
@@ -47,6 +47,7 @@ async def _main(args: argparse.Namespace) -> None:
     config = PipelineConfig(batch_points=args.batch_points, batch_interval_s=args.batch_ms / 1000)
     alarms_database = create_database(settings)  # the alarm ticker and webhook delivery run beside the worker
     alarms = loop.create_task(run_alarm_services(alarms_database, stop))
+    collect_garbage_less()
     status = await run_worker(
         settings,
         args.mqtt_url,
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mqtt-url", required=True)
     parser.add_argument("--client-id", required=True)
     parser.add_argument("--shared-group")
-    parser.add_argument("--batch-points", type=int, default=5_000)
+    parser.add_argument("--batch-points", type=int, default=PipelineConfig().batch_points)
     parser.add_argument("--batch-ms", type=int, default=200)
     parser.add_argument("--metrics-port", type=int)
     parser.add_argument("--session-expiry", type=int, default=86_400)
