@@ -57,6 +57,7 @@ from zhizao.telemetry.ingest.mqtt_source import MqttEndpoint
 from zhizao.telemetry.ingest.pipeline import PipelineConfig
 from zhizao.telemetry.store.base import Point
 from zhizao.telemetry.store.factory import open_store
+from zhizao.telemetry.store.pgcopy import copy_points
 from zhizao.telemetry.store.postgres import PostgresStore
 from zhizao.telemetry.store.sqlite import SqliteStore
 from zhizao.telemetry.tables import rollup_minute, sample
@@ -329,9 +330,7 @@ def _copy_in_batches(database: Database, chunks: Sequence[Sequence[Point]]) -> f
         for chunk in chunks:
             started = time.perf_counter()
             with db.cursor() as cursor, cursor.copy("COPY bench_ceiling FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(["int4", "int8", "float8"])
-                for point in chunk:
-                    copy.write_row(point)
+                copy_points(copy, chunk)  # the pipeline's own COPY encoding
             db.commit()
             elapsed += time.perf_counter() - started
         db.execute("DROP TABLE bench_ceiling")

@@ -101,7 +101,8 @@ class Assembler:
             }
             if len(ids) == len(signals):
                 signal_ids = map(ids.__getitem__, columns.signals)
-                out.points.extend(map(_new_point, zip(signal_ids, columns.ts_us, columns.floats, strict=True)))
+                rows = zip(signal_ids, columns.ts_us, columns.floats)  # noqa: B905 - one length by construction
+                out.points.extend(map(_new_point, rows))
                 newest = max(columns.ts_us)
                 if out.newest_ts_us is None or newest > out.newest_ts_us:
                     out.newest_ts_us = newest

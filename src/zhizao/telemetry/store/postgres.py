@@ -59,6 +59,7 @@ from zhizao.telemetry.store.common import (
     rollup_merge_sql,
     rollup_source,
 )
+from zhizao.telemetry.store.pgcopy import copy_points
 from zhizao.telemetry.tables import DAY_US, HOUR_US, MINUTE_US
 from zhizao.telemetry.timeutil import from_us
 
@@ -245,9 +246,7 @@ class PostgresStore:
     @staticmethod
     def _write_points(cursor: psycopg.Cursor[Any], points: Sequence[Point]) -> int:
         with cursor.copy("COPY zhizao_stage_sample (signal_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["int4", "int8", "float8"])
-            for point in points:
-                copy.write_row(point)
+            copy_points(copy, points)
         cursor.execute("SAVEPOINT zhizao_fresh")
         try:
             inserted = cursor.execute(_INSERT_FRESH).rowcount
@@ -401,9 +400,7 @@ class PostgresStore:
             db.commit()
             started = time.perf_counter()
             with db.cursor() as cursor, cursor.copy("COPY sample_ceiling FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(["int4", "int8", "float8"])
-                for point in points:
-                    copy.write_row(point)
+                copy_points(copy, points)
             db.commit()
             elapsed = time.perf_counter() - started
             db.execute("DROP TABLE sample_ceiling")
