@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zhizao.production.models import CountCorrection
-from zhizao.production.sources import MINUTE_US
+from zhizao.production.sources import MINUTE_US, counter_increments
 from zhizao.telemetry.models import Equipment
+from zhizao.telemetry.store.base import TelemetryStore
 
 
 def record(
@@ -46,3 +47,12 @@ def minute_moves(session: Session, equipment_id: int, start_us: int, end_us: int
     ):
         moves[ts_us - ts_us % MINUTE_US] += to_scrap
     return {minute: moved for minute, moved in moves.items() if moved}
+
+
+def reviewed_good_units(
+    session: Session, store: TelemetryStore, equipment_id: int, good_signal_id: int, start_us: int, end_us: int
+) -> int:
+    """Good units of ``equipment_id`` in [start_us, end_us) as reviewed: its good counter's increments less the
+    units a review moved to scrap (plus those it moved back)."""
+    counted = sum(value for _minute, value in counter_increments(store, good_signal_id, start_us, end_us))
+    return int(counted) - sum(minute_moves(session, equipment_id, start_us, end_us).values())

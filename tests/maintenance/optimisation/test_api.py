@@ -17,11 +17,13 @@ from tests.telemetry.builders import Plant, build_plant
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
+from zhizao.production import corrections
 from zhizao.production.models import BucketKind, BucketTotals
 from zhizao.telemetry import devices
 from zhizao.telemetry.kinds import SignalKind
 from zhizao.telemetry.machinery import MachineryItemState as S
 from zhizao.telemetry.machinery import OperationMode as M
+from zhizao.telemetry.models import Equipment
 from zhizao.telemetry.schemas import SignalCreate
 from zhizao.telemetry.store.base import Batch, Point
 from zhizao.telemetry.store.factory import open_store
@@ -129,6 +131,25 @@ def test_line_figures_by_hand(line: Line, client: TestClient) -> None:
     assert inputs[cnc]["ledger"]["intervals"] == 3 and inputs[cnc]["counters"]["good_units"] == 210
     assert inputs[cnc]["counters"]["energy_kwh"] == pytest.approx(36)
     assert inputs[cnc]["totals"]["gq"] == 210
+
+
+def test_good_units_follow_a_reviewed_count(line: Line, client: TestClient, database: Database) -> None:
+    """A quality engineer's review moved three of the CNC's good parts to scrap and one back: the optimisation counts
+    the reviewed 208, as OEE's quality ratio does."""
+    with database.session() as session, session.begin():
+        equipment = session.get_one(Equipment, line.plant.equipment_id)
+        for to_scrap in (3, -1):
+            corrections.record(session, equipment, to_us(DAY + _hours(9)), to_scrap, "vision", "review")
+    response = client.get(f"/api/maintenance/optimisation/lines/{line.plant.line_id}", params=ONE_DAY,
+                          headers=line.staff)  # fmt: skip
+    assert response.status_code == 200, response.text
+    body = response.json()
+    cnc = line.plant.equipment_id
+    inputs = {row["equipment_id"]: row for row in body["machines"]}
+    assert inputs[cnc]["counters"]["good_units"] == 208
+    assert body["throughput"]["gained_units"] == pytest.approx(208 * 4 / 3)
+    meters = {row["equipment_id"]: row for row in body["energy"]["machines"]}
+    assert meters[cnc]["kwh_per_good_unit"] == pytest.approx(36 / 208)
 
 
 def test_a_period_without_ledger_has_not_enough_data(line: Line, client: TestClient) -> None:

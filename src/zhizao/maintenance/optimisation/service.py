@@ -40,7 +40,7 @@ from zhizao.maintenance.optimisation.schemas import (
     Status,
     ThroughputRead,
 )
-from zhizao.production import kpi_service
+from zhizao.production import corrections, kpi_service
 from zhizao.production.calendar import local_midnight_us
 from zhizao.production.models import StateInterval
 from zhizao.production.sources import MINUTE_US, counter_increments, production_signals
@@ -220,7 +220,7 @@ def analyse(
         kwh_steps = counter_increments(store, found.energy, start_us, end_us, step_us=MINUTE_US)
         good[row.id] = (
             None if found.good is None
-            else int(sum(v for _, v in counter_increments(store, found.good, start_us, end_us, step_us=MINUTE_US)))
+            else corrections.reviewed_good_units(session, store, row.id, found.good, start_us, end_us)
         )  # fmt: skip
         rows = ledger.get(row.id, [])
         figures = None
