@@ -97,6 +97,11 @@ REGISTRY = BrokerRegistry.of([CNC, ROBOT, STRANGER, IDLE], service_password=SERV
         ("7/L1-CNC-01", "publish", "spBv1.0/7/NDATA/L1-RB-01", False),
         ("7/L1-CNC-01", "publish", "spBv1.0/8/NDATA/L1-CNC-01", False),
         ("7/L1-CNC-01", "publish", "spBv1.0/STATE/zhizao", False),
+        # ... and, as a camera gateway, image references for its own enterprise's inspection stations
+        ("7/L1-CNC-01", "publish", "zhizao/v1/7/vision/12/images", True),
+        ("7/L1-CNC-01", "publish", "zhizao/v1/8/vision/12/images", False),
+        ("7/L1-CNC-01", "publish", "zhizao/v1/7/vision/12/13/images", False),
+        ("7/L1-CNC-01", "subscribe", "zhizao/v1/7/vision/12/images", False),
         ("7/L1-CNC-01", "subscribe", "spBv1.0/7/NCMD/L1-CNC-01", True),
         ("7/L1-CNC-01", "subscribe", "zhizao/v1/7/L1-CNC-01/cmd", True),  # its own remote commands
         ("7/L1-CNC-01", "subscribe", "zhizao/v1/7/L1-RB-01/cmd", False),  # not another device's
@@ -115,6 +120,8 @@ REGISTRY = BrokerRegistry.of([CNC, ROBOT, STRANGER, IDLE], service_password=SERV
         (SERVICE_USERNAME, "subscribe", "$share/zhizao/zhizao/v1/+/+/data", True),
         (SERVICE_USERNAME, "subscribe", "$share/zhizao/spBv1.0/#", True),
         (SERVICE_USERNAME, "subscribe", "spBv1.0/#", True),
+        (SERVICE_USERNAME, "subscribe", "zhizao/v1/7/vision/12/images", True),  # the inspection stations' listener
+        (SERVICE_USERNAME, "publish", "zhizao/v1/7/vision/12/images", False),
         (SERVICE_USERNAME, "subscribe", "zhizao/#", False),  # wider than what it holds
         (SERVICE_USERNAME, "subscribe", "#", False),
         (SERVICE_USERNAME, "subscribe", "zhizao/v1/+/+/+", False),
@@ -255,10 +262,12 @@ def test_acl_names_every_active_device_and_the_service_account() -> None:
         "topic write spBv1.0/+/DCMD/+/+",
         "topic write spBv1.0/STATE/+",
         "topic read zhizao/v1/+/+/data",
+        "topic read zhizao/v1/+/vision/+/images",
         "topic read spBv1.0/#",
     ]
     assert blocks["user 8/L1-CNC-01"] == [
         "topic write zhizao/v1/8/L1-CNC-01/data",
+        "topic write zhizao/v1/8/vision/+/images",
         "topic write spBv1.0/8/NBIRTH/L1-CNC-01",
         "topic write spBv1.0/8/NDEATH/L1-CNC-01",
         "topic write spBv1.0/8/NDATA/L1-CNC-01",

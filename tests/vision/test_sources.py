@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import World
 from tests.telemetry.ingest.support import broker_url
-from tests.vision.station_support import model_row, produced, station, store, tenant, use_stand_in
+from tests.vision.station_support import Tenant, model_row, produced, station, store, tenant, use_stand_in
 from zhizao.db.engine import Database
 from zhizao.settings import Settings
 from zhizao.simulator.mqtt_json import parse_broker_url
@@ -42,6 +42,10 @@ def _put(folder: Path, name: str, content: bytes, *, age_s: float = 10.0) -> Pat
     then = time.time() - age_s
     os.utime(path, (then, then))
     return path
+
+
+def _topic(owner: Tenant, name: str) -> str:
+    return f"zhizao/v1/{owner.organisation_id}/vision/{name}/images"
 
 
 def _png(kind: str, seed: int) -> bytes:
@@ -154,15 +158,15 @@ def test_messages_naming_files_outside_the_folder_or_malformed_are_rejected(
     use_stand_in(monkeypatch)
     owner = tenant(world, database)
     station(database, owner, model_row(database, owner.organisation_id), source_kind=SourceKind.MQTT,
-            folder="cam", mqtt_topic="plant/cam/images")  # fmt: skip
+            folder="cam", mqtt_topic=_topic(owner, "cam"))  # fmt: skip
     folder = settings.data_dir / "vision" / "inbox" / str(owner.organisation_id) / "cam"
     _put(folder, "a.png", _png("good", 1))
     outside = settings.data_dir / "secret.png"
     outside.write_bytes(_png("good", 2))
     (folder / "escape.png").symlink_to(outside)
-    assert sources.handle_message(database, settings, store, "plant/cam/images", payload) == ["rejected"]
+    assert sources.handle_message(database, settings, store, _topic(owner, "cam"), payload) == ["rejected"]
     [(reference, why)] = _rejections(database)
-    assert reference == "plant/cam/images" and reason in why
+    assert reference == _topic(owner, "cam") and reason in why
     assert _inspections(database) == [] and outside.exists() and (folder / "a.png").exists()
     assert produced(database, store, owner.equipment_id) == (0, 0)
 
@@ -173,12 +177,12 @@ def test_a_message_inspects_the_named_file_and_a_redelivery_is_ignored(
     use_stand_in(monkeypatch)
     owner = tenant(world, database)
     station(database, owner, model_row(database, owner.organisation_id), source_kind=SourceKind.MQTT,
-            folder="cam", mqtt_topic="plant/cam/images")  # fmt: skip
+            folder="cam", mqtt_topic=_topic(owner, "cam"))  # fmt: skip
     folder = settings.data_dir / "vision" / "inbox" / str(owner.organisation_id) / "cam"
     _put(folder / "2024-05-01", "part-7.png", _png("spot", 1))
     message = json.dumps({"image": "2024-05-01/part-7.png", "ts": "2024-05-01T08:30:00+08:00"}).encode()
-    assert sources.handle_message(database, settings, store, "plant/cam/images", message) == ["inspected"]
-    assert sources.handle_message(database, settings, store, "plant/cam/images", message) == ["duplicate"]
+    assert sources.handle_message(database, settings, store, _topic(owner, "cam"), message) == ["inspected"]
+    assert sources.handle_message(database, settings, store, _topic(owner, "cam"), message) == ["duplicate"]
     [found] = _inspections(database)
     assert (found.source, found.original_name, found.received_at.isoformat()) == (
         InspectionSource.MQTT, "part-7.png", "2024-05-01T00:30:00+00:00",
@@ -194,7 +198,7 @@ def test_the_station_services_inspect_images_announced_on_a_real_broker(
 ) -> None:  # fmt: skip
     use_stand_in(monkeypatch)
     owner = tenant(world, database)
-    topic = f"zhizao-test/{uuid.uuid4().hex}/vision/images"
+    topic = _topic(owner, uuid.uuid4().hex)  # unique on a broker that other tests share
     station(database, owner, model_row(database, owner.organisation_id), source_kind=SourceKind.MQTT,
             folder="cam", mqtt_topic=topic)  # fmt: skip
     folder = settings.data_dir / "vision" / "inbox" / str(owner.organisation_id) / "cam"

@@ -3,6 +3,8 @@ bound to the equipment, safe folders and topics, the gateway token shown once, t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -11,9 +13,9 @@ from tests.vision.station_support import PRODUCT, model_row, principal_of, stati
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
 from zhizao.errors import Conflict, InputError, NotFound, PermissionDenied
-from zhizao.telemetry.kinds import DataType, Protocol, SignalKind
+from zhizao.telemetry.kinds import DataType, EquipmentType, Protocol, SignalKind
 from zhizao.telemetry.machinery import GOOD_COUNTER, SCRAP_COUNTER
-from zhizao.telemetry.models import Device, Signal
+from zhizao.telemetry.models import Device, Equipment, Signal
 from zhizao.vision import stations
 from zhizao.vision.models import TrainingStatus
 from zhizao.vision.station_models import SourceKind, VisionStation
@@ -110,16 +112,33 @@ def test_folder_and_mqtt_sources(world: World, database: Database) -> None:
     with pytest.raises(InputError, match="needs its folder"):
         station(database, owner, None, source_kind=SourceKind.FOLDER)
     station_id = station(database, owner, None, source_kind=SourceKind.MQTT, folder="cam1/")
+    topic = f"zhizao/v1/{owner.organisation_id}/vision/{station_id}/images"
     with database.session() as session:
         found = stations.get_station(session, owner.principal, station_id)
         assert found.folder == "cam1"
-        assert found.mqtt_topic == f"zhizao/v1/{owner.organisation_id}/vision/{station_id}/images"
-    second = tenant(world, database, "VIS-2")
+        assert found.mqtt_topic == topic
+    with database.session() as session, session.begin():
+        other = Equipment(enterprise_id=owner.organisation_id, code="VIS-1B", name="Inspection 1B",
+                          equipment_type=EquipmentType.INSPECTION_STATION)  # fmt: skip
+        session.add(other)
+        session.flush()
+        same_enterprise = replace(owner, equipment_id=other.id)
     with pytest.raises(Conflict, match="already used by another station"):
-        station(database, second, None, source_kind=SourceKind.MQTT, folder="cam",
-                mqtt_topic=f"zhizao/v1/{owner.organisation_id}/vision/{station_id}/images")  # fmt: skip
+        station(database, same_enterprise, None, source_kind=SourceKind.MQTT, folder="cam", name="二号工位",
+                mqtt_topic=topic)  # fmt: skip
+    second = tenant(world, database, "VIS-2")
+    # Another enterprise's inspection topic, or a device's data topic, is refused before any clash is looked up.
+    for foreign in (topic, f"zhizao/v1/{second.organisation_id}/L1-CNC-01/data",
+                    f"zhizao/v1/{second.organisation_id}/vision/a/b/images", "plant/cam/images"):  # fmt: skip
+        with pytest.raises(InputError, match="must have the form") as raised:
+            station(database, second, None, source_kind=SourceKind.MQTT, folder="cam", mqtt_topic=foreign)
+        assert raised.value.fields[0].field == "body.mqtt_topic"
     with pytest.raises(InputError, match="topic name"):
         station(database, second, None, source_kind=SourceKind.MQTT, folder="cam", mqtt_topic="plant/+/images")
+    own = f"zhizao/v1/{second.organisation_id}/vision/工位-3/images"
+    own_id = station(database, second, None, source_kind=SourceKind.MQTT, folder="cam", mqtt_topic=own)
+    with database.session() as session:
+        assert stations.get_station(session, second.principal, own_id).mqtt_topic == own
 
 
 def test_the_gateway_token_is_shown_once_and_replaced_by_the_next(world: World, database: Database) -> None:

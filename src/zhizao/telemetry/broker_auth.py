@@ -9,10 +9,13 @@ account (``SERVICE_USERNAME`` by default). What each may do — one set of rules
   node (group id = its enterprise id, edge node id = its code), to ``spBv1.0/{enterprise_id}/{N…}/{code}`` and
   ``spBv1.0/{enterprise_id}/{D…}/{code}/+`` for the BIRTH, DEATH and DATA message types; it may subscribe to the
   commands addressed to it (``zhizao/v1/{enterprise_id}/{code}/cmd``, ``…/NCMD/{code}``, ``…/DCMD/{code}/+``) and
-  to ``spBv1.0/STATE/+`` (the host application's state, which Sparkplug 3.0 edge nodes watch). Nothing else: no
+  to ``spBv1.0/STATE/+`` (the host application's state, which Sparkplug 3.0 edge nodes watch). A device may also
+  announce images to its enterprise's inspection stations (``zhizao/v1/{enterprise_id}/vision/+/images``: a camera
+  gateway is a device of the enterprise; every station's topic has this shape). Nothing else: no
   other device's topics, no other enterprise's, no wildcard publishing. An inactive device, or one of an inactive
   enterprise, may do nothing.
-* the service account may subscribe to ``zhizao/v1/+/+/data`` and ``spBv1.0/#`` (also as a shared subscription,
+* the service account may subscribe to ``zhizao/v1/+/+/data``, ``zhizao/v1/+/vision/+/images`` (the inspection
+  stations' listener) and ``spBv1.0/#`` (also as a shared subscription,
   ``$share/{group}/…``), and publish remote commands (``zhizao/v1/+/+/cmd``), Sparkplug commands
   (``spBv1.0/+/NCMD/+``, ``spBv1.0/+/DCMD/+/+``) and its ``spBv1.0/STATE/+`` birth and will.
 
@@ -78,6 +81,7 @@ SPARKPLUG = "spBv1.0"
 DATA_SUBSCRIPTION = "zhizao/v1/+/+/data"
 COMMAND_TOPICS = "zhizao/v1/+/+/cmd"  # remote commands to MQTT JSON devices, published by the platform
 SPARKPLUG_SUBSCRIPTION = f"{SPARKPLUG}/#"
+VISION_SUBSCRIPTION = "zhizao/v1/+/vision/+/images"  # image references for inspection stations
 _EDGE_NODE_TYPES = ("NBIRTH", "NDEATH", "NDATA")
 _EDGE_DEVICE_TYPES = ("DBIRTH", "DDEATH", "DDATA")
 
@@ -228,8 +232,13 @@ class BrokerRegistry:
 def service_grants() -> Grants:
     return Grants(
         publish=(COMMAND_TOPICS, f"{SPARKPLUG}/+/NCMD/+", f"{SPARKPLUG}/+/DCMD/+/+", f"{SPARKPLUG}/STATE/+"),
-        subscribe=(DATA_SUBSCRIPTION, SPARKPLUG_SUBSCRIPTION),
+        subscribe=(DATA_SUBSCRIPTION, VISION_SUBSCRIPTION, SPARKPLUG_SUBSCRIPTION),
     )
+
+
+def vision_topics(enterprise_id: int) -> str:
+    """The filter every inspection station topic of ``enterprise_id`` lies within."""
+    return f"zhizao/v1/{enterprise_id}/vision/+/images"
 
 
 def device_grants(enterprise_id: int, code: str) -> Grants:
@@ -237,6 +246,7 @@ def device_grants(enterprise_id: int, code: str) -> Grants:
     return Grants(
         publish=(
             mqtt_topic(enterprise_id, code),
+            vision_topics(enterprise_id),
             *(f"{group}/{kind}/{code}" for kind in _EDGE_NODE_TYPES),
             *(f"{group}/{kind}/{code}/+" for kind in _EDGE_DEVICE_TYPES),
         ),

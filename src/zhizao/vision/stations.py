@@ -31,7 +31,7 @@ from zhizao.accounts.roles import Role
 from zhizao.db.base import utcnow
 from zhizao.errors import Conflict, InputError, NotFound, PermissionDenied
 from zhizao.fields import MAX_ID
-from zhizao.telemetry.broker_auth import is_valid_topic_name
+from zhizao.telemetry.broker_auth import filter_within, is_valid_topic_name, vision_topics
 from zhizao.telemetry.kinds import DataType, Protocol, SignalKind
 from zhizao.telemetry.machinery import GOOD_COUNTER, SCRAP_COUNTER
 from zhizao.telemetry.models import Device, Equipment, Signal
@@ -235,6 +235,11 @@ def _apply_source(
     chosen = (topic or "").strip() or default_topic(station.organisation_id, station.id)
     if not is_valid_topic_name(chosen) or chosen.startswith("$"):
         raise InputError.for_field("body.mqtt_topic", "a topic name: no '+', '#' or NUL, not starting with '$'")
+    # Within the enterprise's own inspection topics: the broker lets its devices publish there and the listener
+    # subscribe, and no station can listen on another enterprise's (or a device's data) topic.
+    allowed = vision_topics(station.organisation_id)
+    if not filter_within(chosen, allowed):
+        raise InputError.for_field("body.mqtt_topic", f"must have the form {allowed.replace('+', '<name>')}")
     clash = session.scalars(
         select(VisionStation.id).where(VisionStation.mqtt_topic == chosen, VisionStation.id != station.id)
     ).first()
