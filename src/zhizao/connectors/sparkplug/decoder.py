@@ -187,7 +187,10 @@ def _decoded(topic: EdgeTopic, enterprise_id: int, outcome: HostOutcome, now_us:
             rejections.append(Rejection(refused[0], f"metric {name!r}: {refused[1]}"))
             continue
         readings.append(Reading(device, name, ts_us, value, data_type=data_type_of(reading.datatype)))
-    return DecodedMessage(tuple(readings), tuple(rejections), tuple(commands), enterprise_id)
+    return DecodedMessage(
+        readings=tuple(readings), rejections=tuple(rejections), commands_to_publish=tuple(commands),
+        enterprise_id=enterprise_id,
+    )  # fmt: skip
 
 
 def _outbound(message: Publish) -> OutboundMessage:

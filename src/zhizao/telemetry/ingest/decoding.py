@@ -76,10 +76,10 @@ class OutboundMessage:
 class DecodedMessage:
     readings: Sequence[Reading] = ()
     rejections: Sequence[Rejection] = ()
-    columns: SampleColumns | None = None  # a decoder's fast path: then ``readings`` and ``rejections`` are empty
     commands_to_publish: Sequence[OutboundMessage] = ()
     # The tenant the message claims to come from, when the topic names one; kept with its dead letters.
     enterprise_id: int | None = None
+    columns: SampleColumns | None = None  # a decoder's fast path: then ``readings`` and ``rejections`` are empty
 
     @property
     def rejected_whole(self) -> bool:
