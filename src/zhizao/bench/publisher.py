@@ -30,6 +30,10 @@ from zhizao.bench.seed import device_code, signal_name
 from zhizao.connectors.mqtt_json import data_topic
 from zhizao.telemetry.ingest.mqtt_source import MqttEndpoint
 
+# Paced, a message goes out up to this early, so that the publisher sleeps once per burst of messages instead of
+# once per message (at 2,000 messages/s the wake-ups cost the load generator 1.4 µs of CPU a point, against 0.5
+# flat out; the benchmark's processes share the machine with the pipeline they measure).
+PACING_SLACK_S = 0.005
 TEMPLATE_VARIANTS = 16  # payloads differ in their values too, not only in their timestamps
 
 
@@ -102,7 +106,7 @@ class Publisher:
             if rate_messages:
                 due_at = started + sent / rate_messages
                 ahead = due_at - time.time()
-                if ahead > 0:
+                if ahead > PACING_SLACK_S:
                     time.sleep(ahead)
             if sent - self.acked >= window:
                 with self._window:
