@@ -53,9 +53,59 @@ def test_image_level_term_catches_a_band_of_smoother_texture(model: anomaly.Anom
     distances = [model.terms.image_distance(anomaly._working(image)) for image in good + smoothed]
     assert auroc([False] * len(good) + [True] * len(smoothed), distances) >= 0.95
     centre, spread = model.calibration[2]
-    for image in smoothed[:3]:  # the image score takes the image-level term into account
-        _, score = model.heatmap(image)
-        assert score >= (model.terms.image_distance(anomaly._working(image)) - centre) / spread
+    for image in smoothed[:3]:  # the image score adds the standardised image-level term to the map's maximum
+        work_map, score = model.heatmap(image)
+        whole = (model.terms.image_distance(anomaly._working(image)) - centre) / spread
+        assert score == pytest.approx(float(work_map.max()) + whole, rel=1e-6)
+
+
+def test_working_scale_keeps_the_aspect_ratio_and_the_frame_is_fixed() -> None:
+    """A tile four times as wide as high keeps that shape at the working scale (area ``WORK_SIDE``²); its filter
+    bank is then resampled to the fixed square frame that the per-position statistics live in."""
+    image = np.full((100, 400), 0.5, np.float32)
+    work = anomaly._working(image)
+    assert work.shape == (64, 256)  # 128² pixels of area, 1 : 4 kept
+    bank = anomaly._framed_bank(work)
+    assert bank.shape[:2] == (anomaly.WORK_SIDE, anomaly.WORK_SIDE)
+    assert anomaly._grid_descriptor(work).shape == (3 * anomaly.GRID**2,)
+
+
+def test_per_position_term_forgives_a_tile_a_cell_off_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image shows every cell's texture one cell lower than the model learnt it: within ``SHIFT`` cells each
+    image cell finds its Gaussian (distance 0) except on the top row, which has no partner; with no shift allowed
+    every cell is far off."""
+    cells, cell = anomaly.WORK_SIDE // anomaly.CELL, anomaly.CELL
+    values = np.random.default_rng(5).normal(size=(cells + 1, cells)).astype(np.float32)
+    bank = np.kron(values[:-1], np.ones((cell, cell), np.float32))[..., None]  # image cell y shows values[y]
+    side = anomaly.WORK_SIDE
+    leaf = anomaly._Trees(
+        starts=np.zeros(1, np.int64),
+        value=np.zeros(1),
+        feature=np.zeros(1, np.int64),
+        threshold=np.zeros(1),
+        left=np.zeros(1, np.int64),
+        right=np.zeros(1, np.int64),
+        leaf=np.ones(1, bool),
+        baseline=np.zeros(1),
+    )
+    terms = anomaly._Terms(
+        scale_mean=np.zeros(2, np.float32),
+        scale_spread=np.ones(2, np.float32),
+        cell_means=np.stack([values[1:], np.abs(values[1:])], axis=-1),  # model cell y learnt values[y + 1]
+        cell_precisions=np.broadcast_to(np.eye(2, dtype=np.float32), (cells, cells, 2, 2)).copy(),
+        position_mean=np.zeros((side, side, 1), np.float32),
+        position_spread=np.ones((side, side, 1), np.float32),
+        grid_mean=np.zeros(1, np.float32),
+        grid_precision=np.ones((1, 1), np.float32),
+        trees=leaf,
+    )
+    assert anomaly.SHIFT >= 1
+    tolerant, _ = terms.maps(bank)
+    assert float(np.abs(tolerant[2 * cell :]).max()) < 1e-4
+    assert float(tolerant[0].max()) > 0.1  # the top row's partner lies outside the frame
+    monkeypatch.setattr(anomaly, "SHIFT", 0)
+    strict, _ = terms.maps(bank)
+    assert float(strict[2 * cell :].mean()) > 0.5
 
 
 def test_heat_map_has_the_image_shape_and_peaks_inside_the_defect(model: anomaly.AnomalyModel) -> None:

@@ -91,9 +91,14 @@ def uneven(image: Array, rng: np.random.Generator) -> tuple[Array, Mask]:
 
 def pasted(image: Array, rng: np.random.Generator, other: Array) -> tuple[Array, Mask]:
     height, width = image.shape
-    size_y, size_x = int(rng.integers(6, height // 3)), int(rng.integers(6, width // 3))
-    y, x = int(rng.integers(0, height - size_y)), int(rng.integers(0, width - size_x))
-    y2, x2 = int(rng.integers(0, height - size_y)), int(rng.integers(0, width - size_x))
+    size_y, size_x = int(rng.integers(6, max(7, height // 3))), int(rng.integers(6, max(7, width // 3)))
+    # the other image may have another shape (the working scale keeps each tile's aspect ratio)
+    size_y, size_x = min(size_y, height, other.shape[0]), min(size_x, width, other.shape[1])
+    y, x = int(rng.integers(0, max(1, height - size_y))), int(rng.integers(0, max(1, width - size_x)))
+    y2, x2 = (
+        int(rng.integers(0, max(1, other.shape[0] - size_y))),
+        int(rng.integers(0, max(1, other.shape[1] - size_x))),
+    )
     patch = other[y2 : y2 + size_y, x2 : x2 + size_x]
     if rng.random() < 0.5:
         patch = patch[::-1, ::-1]
