@@ -111,8 +111,8 @@ def collect_garbage_less() -> None:
 
     A worker allocates a few tuples per sample and holds a batch of them (a list of 20,000) until its commit; at
     Python's default thresholds the collector ran dozens of times a batch and walked those lists each time, which
-    cost as much as decoding (measured: decode → assemble → merge 2.7 µs a point, 1.1 µs with this; end to end the
-    collector still took a tenth of a worker's time at 10,000 allocations). The objects alive now (modules, the
+    cost as much as decoding (in a ``py-spy`` profile of a running worker it still took a tenth of the worker's time
+    at 10,000 allocations; docs/benchmarks.md has the end-to-end figures). The objects alive now (modules, the
     ORM's registries) are moved out of its reach, and young objects are collected every 200,000 allocations, about
     once per two batches."""
     gc.freeze()
