@@ -119,8 +119,8 @@ _MAX_GOOD_NAMES = 100_000
 def _common_samples(device: DeviceRef, samples: list[Any], now_us: int) -> SampleColumns | None:
     """The message as columns when every sample is the common kind (an object with a valid string name, integer
     milliseconds inside the window and a finite number), else None. Each check is one pass in C over a column, and
-    each distinct name is checked once: a fifth of the per-sample loop's cost. What this refuses, the per-sample
-    loop decides and explains."""
+    each distinct name is checked once, which is several times faster than the per-sample loop. What this refuses,
+    the per-sample loop decides and explains."""
     if not samples:
         return None
     try:

@@ -165,8 +165,8 @@ _KEY = itemgetter(0, 1)  # (signal_id, ts_us) of a Point or TextPoint
 
 
 def _first_of_each_key(rows: Sequence[_Keyed]) -> list[_Keyed]:
-    # Repeats are rare: a set of the keys built in C shows whether there are any (a tenth of the Python loop's cost,
-    # which was a third of a worker's time per point); only then is the first of each kept in a loop.
+    # Repeats are rare: a set of the keys, built in C, shows whether there are any; only then is the first of each
+    # kept in a Python loop.
     if len(set(map(_KEY, rows))) == len(rows):
         return list(rows)
     seen: set[tuple[int, int]] = set()
