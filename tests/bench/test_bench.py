@@ -40,7 +40,7 @@ def _tiny_ingest(backend: str, server: str | None) -> IngestOptions:
 def _assert_sane(result: IngestResult, options: IngestOptions) -> None:
     assert result.points == result.stored == result.rolled_up == options.points
     assert result.messages == options.points // options.batch_size
-    assert result.workers == options.worker_count
+    assert result.workers == options.workers
     assert result.dead_letters == result.duplicates == 0
     for rate in (result.sustained_pps, result.from_publish_pps, result.publish_pps):
         assert rate > 0 and math.isfinite(rate)

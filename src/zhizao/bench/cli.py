@@ -122,9 +122,7 @@ def ingest_table(result: IngestResult) -> Table:
 def ingest(
     backend: BackendOption = Backend.BOTH,
     points: Annotated[int, typer.Option(help="Samples to publish in all.", min=1)] = 3_000_000,
-    workers: Annotated[
-        int | None, typer.Option(help="Ingest worker processes (default 2 on PostgreSQL, 1 on SQLite).", min=1)
-    ] = None,
+    workers: Annotated[int, typer.Option(help="Ingest worker processes (one MQTT 5 shared subscription).", min=1)] = 2,
     rate: Annotated[float | None, typer.Option(help="Target points/s over all publishers; default flat out.")] = None,
     batch_size: Annotated[int, typer.Option(help="Samples per MQTT message.", min=1, max=10_000)] = 100,
     write_batch: Annotated[
