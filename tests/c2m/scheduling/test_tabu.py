@@ -1,35 +1,15 @@
-"""The tabu search keeps schedules feasible, improves on dispatching and stops at the lower bound."""
+"""The tabu search is repeatable and stops at the lower bound (that it improves on dispatching and stays feasible is
+tested beside the compiled search, in test_tabu_compiled.py)."""
 
 from __future__ import annotations
 
-import random
-
-from zhizao.c2m.scheduling import Job, Problem, Rule, Task, dispatch, verify
+from tests.c2m.scheduling.support import random_problem
+from zhizao.c2m.scheduling import Job, Problem, Rule, Task, dispatch
 from zhizao.c2m.scheduling.tabu import tabu_search
 
 
-def _random_problem(jobs: int, machines: int, seed: int) -> Problem:
-    rng = random.Random(seed)
-    return Problem(
-        jobs=tuple(
-            Job(tuple(Task.on(m, rng.randint(1, 99)) for m in rng.sample(range(machines), machines)))
-            for _ in range(jobs)
-        ),
-        n_machines=machines,
-    )
-
-
-def test_improves_a_dispatching_schedule_and_stays_feasible() -> None:
-    problem = _random_problem(10, 5, seed=7)
-    start = dispatch(problem, Rule.SPT)
-    result = tabu_search(problem, start, seconds=10.0, max_iterations=400)
-    assert result.schedule.makespan < start.makespan
-    assert result.schedule.makespan >= problem.makespan_lower_bound
-    assert verify(result.schedule, problem) == []
-
-
 def test_is_repeatable_with_a_seed() -> None:
-    problem = _random_problem(8, 4, seed=3)
+    problem = random_problem(8, 4, seed=3)
     start = dispatch(problem, Rule.MWKR)
     first = tabu_search(problem, start, seconds=10.0, max_iterations=300, seed=5)
     again = tabu_search(problem, start, seconds=10.0, max_iterations=300, seed=5)

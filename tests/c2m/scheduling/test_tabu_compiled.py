@@ -4,26 +4,14 @@ and is what a solve uses once it is loaded."""
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 
+from tests.c2m.scheduling.support import random_problem
 from zhizao.c2m.scheduling import Job, Problem, Rule, SolveOptions, Task, dispatch, solve, verify
-from zhizao.c2m.scheduling.tabu import tabu_search
+from zhizao.c2m.scheduling.tabu import TabuResult, tabu_search
 from zhizao.c2m.scheduling.tabu_compiled import CompiledTabu, compiled_tabu_search, kernel_if_ready, load_kernel
-
-
-def _random_problem(jobs: int, machines: int, seed: int, release: bool = False) -> Problem:
-    rng = random.Random(seed)
-    return Problem(
-        jobs=tuple(
-            Job(
-                tuple(Task.on(m, rng.randint(1, 99)) for m in rng.sample(range(machines), machines)),
-                release=rng.randint(0, 200) if release else 0,
-            )
-            for _ in range(jobs)
-        ),
-        n_machines=machines,
-    )
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -31,10 +19,11 @@ def _loaded() -> None:
     load_kernel()  # compiling (the first time after a change) is not what these tests time
 
 
-def test_improves_a_dispatching_schedule_and_stays_feasible() -> None:
-    problem = _random_problem(10, 5, seed=7)
+@pytest.mark.parametrize("search", [compiled_tabu_search, tabu_search], ids=["compiled", "python"])
+def test_improves_a_dispatching_schedule_and_stays_feasible(search: Callable[..., TabuResult]) -> None:
+    problem = random_problem(10, 5, seed=7)
     start = dispatch(problem, Rule.SPT)
-    result = compiled_tabu_search(problem, start, seconds=10.0, max_iterations=400)
+    result = search(problem, start, seconds=10.0, max_iterations=400)
     assert result.schedule.makespan < start.makespan
     assert result.schedule.makespan >= problem.makespan_lower_bound
     assert verify(result.schedule, problem) == []
@@ -42,7 +31,7 @@ def test_improves_a_dispatching_schedule_and_stays_feasible() -> None:
 
 
 def test_goes_further_than_the_python_search_in_the_same_time() -> None:
-    problem = _random_problem(15, 10, seed=11)
+    problem = random_problem(15, 10, seed=11)
     start = dispatch(problem, Rule.MWKR)
     compiled = compiled_tabu_search(problem, start, seconds=0.5)
     python = tabu_search(problem, start, seconds=0.5)
@@ -53,7 +42,7 @@ def test_goes_further_than_the_python_search_in_the_same_time() -> None:
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_is_repeatable_with_a_seed(threads: int) -> None:
-    problem = _random_problem(8, 4, seed=3)
+    problem = random_problem(8, 4, seed=3)
     start = dispatch(problem, Rule.MWKR)
     first = compiled_tabu_search(problem, start, seconds=10.0, max_iterations=300, seed=5, threads=threads)
     again = compiled_tabu_search(problem, start, seconds=10.0, max_iterations=300, seed=5, threads=threads)
@@ -62,7 +51,7 @@ def test_is_repeatable_with_a_seed(threads: int) -> None:
 
 
 def test_honours_releases() -> None:
-    problem = _random_problem(10, 5, seed=2, release=True)
+    problem = random_problem(10, 5, seed=2, release=True)
     start = dispatch(problem, Rule.SPT)
     result = compiled_tabu_search(problem, start, seconds=10.0, max_iterations=2000, threads=2)
     assert verify(result.schedule, problem) == []
@@ -94,7 +83,7 @@ def test_stops_at_the_lower_bound(three_by_three: Problem) -> None:
 
 
 def test_keeps_to_its_time() -> None:
-    problem = _random_problem(30, 10, seed=1)
+    problem = random_problem(30, 10, seed=1)
     result = compiled_tabu_search(problem, dispatch(problem, Rule.MWKR), seconds=0.3, threads=2)
     assert result.seconds < 0.4
     assert verify(result.schedule, problem) == []
@@ -102,7 +91,7 @@ def test_keeps_to_its_time() -> None:
 
 def test_a_solve_uses_it_once_loaded() -> None:
     assert kernel_if_ready() is not None
-    problem = _random_problem(15, 10, seed=5)
+    problem = random_problem(15, 10, seed=5)
     result = solve(problem, SolveOptions(time_limit_s=2.0))
     assert verify(result.schedule, problem) == []
     assert "compiled tabu search" in result.warm_start
@@ -117,7 +106,7 @@ def test_a_solve_stops_when_cp_sat_proves_the_search_optimal(three_by_three: Pro
 
 
 def test_goes_on_where_it_stopped_and_adopts_a_better_schedule() -> None:
-    problem = _random_problem(15, 10, seed=9)  # not at its lower bound within 100 iterations
+    problem = random_problem(15, 10, seed=9)  # not at its lower bound within 100 iterations
     start = dispatch(problem, Rule.SPT)
     tabu = CompiledTabu(problem, start, threads=2)
     first = tabu.search(10.0, max_iterations=50)

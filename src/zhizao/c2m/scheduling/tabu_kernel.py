@@ -79,6 +79,8 @@ def heads_tails(graph: Ints, machine_start: Ints, seq: Ints, pos: Ints, head: In
         o = order[at]
         at += 1
         end = head[o] + duration[o]
+        # The job successor and the machine successor are released by the same lines, written out twice: a shared
+        # jitted helper (even with inline="always") ran the search at 40 % of these moves per second.
         nxt = job_succ[o]
         if nxt >= 0:
             if end > head[nxt]:
