@@ -20,13 +20,14 @@ from zhizao.vision.types import Task, VerdictKind
 
 SIZE = (128, 128)
 TRAIN_SEED = 1_000  # the test images use other seeds: none of them was seen in training
-TREES = 30  # fewer boosting rounds than the default keep the tests fast; the method is the same
+TREES = 30  # fewer boosting rounds and synthetic-defect copies than the defaults keep the tests fast; the method
+COPIES = 4  # is the same
 
 
 @pytest.fixture(scope="module")
 def model() -> anomaly.AnomalyModel:
     good = [sample.image for sample in synthetic.generate_many("good", 12, seed=TRAIN_SEED, size=SIZE)]
-    return anomaly.train(good, seed=7, trees=TREES)
+    return anomaly.train(good, seed=7, trees=TREES, copies=COPIES)
 
 
 def test_defect_images_score_above_good_ones(model: anomaly.AnomalyModel) -> None:
@@ -148,6 +149,11 @@ def test_images_outside_the_spec_are_refused(model: anomaly.AnomalyModel) -> Non
         anomaly.train([np.full((20, 40), 0.5, np.float32)] * 8)
     with pytest.raises(InputError):  # too few images to calibrate on unseen ones
         anomaly.train([synthetic.generate("good", seed, size=SIZE).image for seed in range(3)])
+    enough = [synthetic.generate("good", seed, size=SIZE).image for seed in range(anomaly.MIN_IMAGES)]
+    for knob in ("trees", "copies"):
+        with pytest.raises(InputError) as refused:
+            anomaly.train(enough, **{knob: 0})
+        assert [problem.field for problem in refused.value.fields] == [knob]
 
 
 def test_mixed_sizes_give_a_side_range(model: anomaly.AnomalyModel) -> None:
@@ -183,7 +189,7 @@ def _magnetic_tile_layout(root: Path) -> None:
 
 def test_evaluate_states_the_split_and_measures(tmp_path: Path) -> None:
     _magnetic_tile_layout(tmp_path)
-    report = evaluate(tmp_path, train_share=0.6, seed=11, trees=TREES)
+    report = evaluate(tmp_path, train_share=0.6, seed=11, trees=TREES, copies=COPIES)
     assert (report.train_images, report.test_free_images) == (9, 6)  # round(15 · 0.6) train
     assert report.test_defect_images == {"Spot": 6}
     assert "seed 11: 9 train, 6 test" in report.split

@@ -61,10 +61,16 @@ class AnomalyReport:
 
 
 def evaluate(
-    root: Path, *, train_share: float = DEFAULT_TRAIN_SHARE, seed: int = DEFAULT_SEED, trees: int = anomaly.TREES
+    root: Path,
+    *,
+    train_share: float = DEFAULT_TRAIN_SHARE,
+    seed: int = DEFAULT_SEED,
+    trees: int = anomaly.TREES,
+    copies: int = anomaly.COPIES,
 ) -> AnomalyReport:
     """Train on ``train_share`` of the defect-free images under ``root``; score the rest and all defect images
-    (``trees``: the model's boosting rounds, fewer only to keep tests fast)."""
+    (``trees``, ``copies``: the model's boosting rounds and synthetic-defect copies, fewer only to keep tests
+    fast)."""
     if not 0 < train_share < 1:
         raise InputError.for_field("train_share", "must lie between 0 and 1 (exclusive)")
     items = read_anomaly(root)
@@ -76,7 +82,7 @@ def evaluate(
     if not test_index:
         raise InputError.for_field("train_share", f"leaves no defect-free test image out of {len(free)}")
     started = time.perf_counter()
-    model = anomaly.train([read_grey(free[i].path) for i in train_index], seed=seed, trees=trees)
+    model = anomaly.train([read_grey(free[i].path) for i in train_index], seed=seed, trees=trees, copies=copies)
     training_seconds = time.perf_counter() - started
 
     tests = [free[i] for i in test_index] + defects
