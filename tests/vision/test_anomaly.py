@@ -4,13 +4,16 @@ evaluation command's split and figures hold on a folder laid out like magnetic t
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from sklearn.ensemble import HistGradientBoostingClassifier
+from typer.testing import CliRunner
 
+from zhizao import cli
 from zhizao.errors import InputError
 from zhizao.vision import anomaly, synthetic
 from zhizao.vision.evaluate_anomaly import best_f1, evaluate
@@ -200,3 +203,15 @@ def test_evaluate_states_the_split_and_measures(tmp_path: Path) -> None:
     assert report.latency_ms_p95 >= report.latency_ms_mean * 0.5
     with pytest.raises(InputError):
         evaluate(tmp_path, train_share=1.0)
+
+
+def test_evaluate_command_takes_the_copy_count_and_refuses_zero(tmp_path: Path) -> None:
+    _magnetic_tile_layout(tmp_path)
+    runner = CliRunner()
+    base = ["vision", "evaluate", "anomaly", "--data", str(tmp_path), "--seed", "11", "--json"]
+    done = runner.invoke(cli.app, [*base, "--copies", "2"], prog_name="zhizao")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output.strip().splitlines()[-1])
+    assert (report["train_images"], report["test_defect_images"]) == (9, {"Spot": 6})
+    refused = runner.invoke(cli.app, [*base, "--copies", "0"], prog_name="zhizao")
+    assert refused.exit_code != 0 and "--copies" in refused.output

@@ -148,6 +148,9 @@ def evaluate_anomaly(
     data: Data,
     train_share: TrainShare = 0.6,
     seed: Seed = DEFAULT_SEED,
+    copies: Annotated[
+        int | None, typer.Option(help="Synthetic-defect copies per training image [default: the model's own].", min=1)
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Train the anomaly model on a seeded share of the defect-free images of a folder laid out as magnetic tile
@@ -156,7 +159,8 @@ def evaluate_anomaly(
     latency."""
     from zhizao.vision.evaluate_anomaly import evaluate
 
-    report = guarded(lambda: evaluate(data, train_share=train_share, seed=seed))
+    knobs = {} if copies is None else {"copies": copies}
+    report = guarded(lambda: evaluate(data, train_share=train_share, seed=seed, **knobs))
     if as_json:
         say(json.dumps(report.as_dict(), ensure_ascii=False))
         return
