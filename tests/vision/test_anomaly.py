@@ -54,12 +54,14 @@ def test_image_level_term_catches_a_band_of_smoother_texture(model: anomaly.Anom
         copy = image.copy()
         copy[64:] = ndimage.gaussian_filter(image, 2.0)[64:]
         smoothed.append(copy)
-    distances = [model.terms.image_distance(anomaly._working(image)) for image in good + smoothed]
+    distances = [
+        model.terms.image_distance(anomaly._grid_descriptor(anomaly._working(image))) for image in good + smoothed
+    ]
     assert auroc([False] * len(good) + [True] * len(smoothed), distances) >= 0.95
     centre, spread = model.calibration[2]
     for image in smoothed[:3]:  # the image score adds the standardised image-level term to the map's maximum
         work_map, score = model.heatmap(image)
-        whole = (model.terms.image_distance(anomaly._working(image)) - centre) / spread
+        whole = (model.terms.image_distance(anomaly._grid_descriptor(anomaly._working(image))) - centre) / spread
         assert score == pytest.approx(float(work_map.max()) + whole, rel=1e-6)
 
 
@@ -78,38 +80,73 @@ def test_per_position_term_forgives_a_tile_a_cell_off_its_place(monkeypatch: pyt
     """The image shows every cell's texture one cell lower than the model learnt it: within ``SHIFT`` cells each
     image cell finds its Gaussian (distance 0) except on the top row, which has no partner; with no shift allowed
     every cell is far off."""
-    cells, cell = anomaly.WORK_SIDE // anomaly.CELL, anomaly.CELL
-    values = np.random.default_rng(5).normal(size=(cells + 1, cells)).astype(np.float32)
-    bank = np.kron(values[:-1], np.ones((cell, cell), np.float32))[..., None]  # image cell y shows values[y]
-    side = anomaly.WORK_SIDE
-    leaf = anomaly._Trees(
-        starts=np.zeros(1, np.int64),
-        value=np.zeros(1),
-        feature=np.zeros(1, np.int64),
-        threshold=np.zeros(1),
-        left=np.zeros(1, np.int64),
-        right=np.zeros(1, np.int64),
-        leaf=np.ones(1, bool),
-        baseline=np.zeros(1),
-    )
-    terms = anomaly._Terms(
-        scale_mean=np.zeros(2, np.float32),
-        scale_spread=np.ones(2, np.float32),
-        cell_means=np.stack([values[1:], np.abs(values[1:])], axis=-1),  # model cell y learnt values[y + 1]
-        cell_precisions=np.broadcast_to(np.eye(2, dtype=np.float32), (cells, cells, 2, 2)).copy(),
-        position_mean=np.zeros((side, side, 1), np.float32),
-        position_spread=np.ones((side, side, 1), np.float32),
-        grid_mean=np.zeros(1, np.float32),
-        grid_precision=np.ones((1, 1), np.float32),
-        trees=leaf,
-    )
+    cells = anomaly.WORK_SIDE // anomaly.CELL
+    values = np.random.default_rng(5).normal(size=(cells + 1, cells))
+    pooled = values[:-1, :, None]  # image cell y shows values[y]
+    means = values[1:, :, None]  # model cell y learnt values[y + 1]
+    precisions = np.ones((cells, cells, 1, 1))
     assert anomaly.SHIFT >= 1
-    tolerant, _ = terms.maps(bank)
-    assert float(np.abs(tolerant[2 * cell :]).max()) < 1e-4
+    tolerant = anomaly._shift_tolerant_distance(pooled, means, precisions)
+    assert float(np.abs(tolerant[2:]).max()) < 1e-9
     assert float(tolerant[0].max()) > 0.1  # the top row's partner lies outside the frame
     monkeypatch.setattr(anomaly, "SHIFT", 0)
-    strict, _ = terms.maps(bank)
-    assert float(strict[2 * cell :].mean()) > 0.5
+    strict = anomaly._shift_tolerant_distance(pooled, means, precisions)
+    assert float(strict[2:].mean()) > 0.5
+
+
+def test_cell_gaussians_pool_the_neighbouring_cells_inside_the_frame() -> None:
+    """Each cell's Gaussian is fitted on every image's cells in its 3 × 3 neighbourhood (fewer at the border), with
+    the covariance shrunk towards its mean variance: checked against ``numpy.cov`` cell by cell."""
+    cells = np.random.default_rng(3).normal(size=(5, 6, 6, 3)).astype(np.float32)
+    means, precisions = anomaly._cell_gaussians(cells)
+    for y, x, expected_samples in ((0, 0, 5 * 4), (0, 3, 5 * 6), (2, 4, 5 * 9), (5, 5, 5 * 4)):
+        samples = cells[:, max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].reshape(-1, 3).astype(np.float64)
+        assert len(samples) == expected_samples
+        covariance = np.cov(samples, rowvar=False)
+        share = anomaly.NEAREST_SHRINKAGE
+        shrunk = (1 - share) * covariance + (share * np.trace(covariance) / 3 + 1e-3) * np.eye(3)
+        np.testing.assert_allclose(means[y, x], samples.mean(axis=0), atol=1e-9)
+        np.testing.assert_allclose(precisions[y, x], np.linalg.inv(shrunk), rtol=1e-9, atol=1e-9)
+
+
+def test_per_position_term_compares_an_image_with_its_nearest_training_images() -> None:
+    """Two kinds of good tile: kind A has texture +1 in every cell, kind B −1 (each with its own grid descriptor).
+    A kind-A image with one cell of B's texture is judged against the kind-A images only: that cell stands out,
+    where a Gaussian over both kinds would find it ordinary."""
+    rng = np.random.default_rng(11)
+    side, per_kind = anomaly.WORK_SIDE // anomaly.CELL, anomaly.NEAREST
+    kind = np.repeat([1.0, -1.0], per_kind)
+    cells = (kind[:, None, None, None] + 0.1 * rng.normal(size=(2 * per_kind, side, side, 1))).astype(np.float32)
+    descriptors = np.stack([np.full(4, value) for value in kind]).astype(np.float32) + 0.01
+    terms = _terms_of(cells, descriptors)
+    chosen = terms.nearest(np.full(4, 1.0, np.float32))
+    assert len(chosen) == anomaly.NEAREST and set(kind[chosen]) == {1.0}
+    image = np.ones((side, side, 1))
+    image[10, 10] = -1.0
+    means, precisions = anomaly._cell_gaussians(cells[chosen])
+    distance = anomaly._shift_tolerant_distance(image, means, precisions)
+    assert tuple(int(at) for at in np.unravel_index(int(np.argmax(distance)), distance.shape)) == (10, 10)
+    assert float(distance[10, 10]) > 5 * float(np.median(distance))
+    pooled_means, pooled_precisions = anomaly._cell_gaussians(cells)  # one Gaussian over both kinds
+    assert float(anomaly._shift_tolerant_distance(image, pooled_means, pooled_precisions)[10, 10]) < 2.0
+
+
+def _terms_of(cells: np.ndarray, descriptors: np.ndarray) -> anomaly._Terms:
+    """Terms holding just the training cells and descriptors (the other parts are unused by ``nearest``)."""
+    empty = np.zeros(1, np.float32)
+    leaf = anomaly._Trees(**{name: np.zeros(1, bool if name == "leaf" else np.int64) for name in anomaly._Trees.FIELDS})
+    return anomaly._Terms(
+        scale_mean=empty,
+        scale_spread=empty,
+        cells=cells,
+        descriptors=descriptors,
+        descriptor_spread=descriptors.std(axis=0) + 1e-6,
+        position_mean=empty,
+        position_spread=empty,
+        grid_mean=empty,
+        grid_precision=empty,
+        trees=leaf,
+    )
 
 
 def test_heat_map_has_the_image_shape_and_peaks_inside_the_defect(model: anomaly.AnomalyModel) -> None:
@@ -141,6 +178,18 @@ def test_save_and_load_give_identical_scores_and_maps(model: anomaly.AnomalyMode
         assert before.heatmap is not None and after.heatmap is not None
         assert np.array_equal(before.heatmap, after.heatmap)
     assert loaded.spec == model.spec
+
+
+def test_a_model_of_an_older_format_is_refused_on_loading(model: anomaly.AnomalyModel, tmp_path: Path) -> None:
+    """A v3 model (one Gaussian per cell, no training cells kept) cannot be scored by v4: it must be retrained, and
+    loading it says so instead of failing on a missing array."""
+    model.save(tmp_path / "m")
+    meta_path = tmp_path / "m" / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta_path.write_text(json.dumps({**meta, "format": anomaly.FORMAT_VERSION - 1}), encoding="utf-8")
+    with pytest.raises(InputError) as refused:
+        load_model(tmp_path / "m")
+    assert f"format {anomaly.FORMAT_VERSION}" in refused.value.fields[0].message
 
 
 def test_images_outside_the_spec_are_refused(model: anomaly.AnomalyModel) -> None:
