@@ -252,24 +252,25 @@ class _Terms:
 def _cell_gaussians(cells: Array) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Per cell, the mean and shrunk inverse covariance of the given images' cells in its (2·``NEIGHBOURS`` + 1)²
     neighbourhood (those inside the frame): the tiles are not framed to the pixel, and a few images alone fill no
-    covariance. One row of cells at a time, every cell of the row at once."""
+    covariance. One row of cells at a time, every cell of the row at once; the neighbours outside the frame are
+    zero rows, which add nothing to the sums, so the moments need no mask (this runs at every inspection)."""
     count, side, _, features = cells.shape
     reach = 2 * NEIGHBOURS + 1
-    padded = np.pad(cells.astype(np.float64), ((0, 0), (0, 0), (NEIGHBOURS, NEIGHBOURS), (0, 0)))
-    inside = np.stack([np.pad(np.ones(side), NEIGHBOURS)[dx : dx + side] for dx in range(reach)], axis=-1)
+    padded = np.pad(cells.astype(np.float32), ((0, 0), (0, 0), (NEIGHBOURS, NEIGHBOURS), (0, 0)))
+    columns = np.array([min(side, x + NEIGHBOURS + 1) - max(0, x - NEIGHBOURS) for x in range(side)], dtype=np.float64)
     means = np.zeros((side, side, features))
     precisions = np.zeros((side, side, features, features))
     for y in range(side):
         band = padded[:, max(0, y - NEIGHBOURS) : y + NEIGHBOURS + 1]  # (images, rows, side + 2·NEIGHBOURS, F)
-        rows = band.shape[1]
         # per cell x of the row: every image's cells at rows y ± NEIGHBOURS and columns x - NEIGHBOURS + dx
         samples = np.stack([band[:, :, dx : dx + side] for dx in range(reach)], axis=2)
-        samples = samples.transpose(3, 0, 1, 2, 4).reshape(side, count * rows * reach, features)
-        weight = np.broadcast_to(inside[:, None, None, :], (side, count, rows, reach)).reshape(side, -1)
-        number = weight.sum(axis=1)
-        mean = (samples * weight[..., None]).sum(axis=1) / number[:, None]
-        centred = (samples - mean[:, None, :]) * weight[..., None]
-        covariance = centred.transpose(0, 2, 1) @ centred / np.maximum(number - 1, 1)[:, None, None]
+        samples = samples.transpose(3, 0, 1, 2, 4).reshape(side, -1, features)
+        number = count * band.shape[1] * columns
+        mean = samples.sum(axis=1, dtype=np.float64) / number[:, None]
+        second = (samples.transpose(0, 2, 1) @ samples).astype(np.float64)
+        covariance = (second - number[:, None, None] * mean[:, :, None] * mean[:, None, :]) / np.maximum(number - 1, 1)[
+            :, None, None
+        ]
         floor = NEAREST_SHRINKAGE * np.trace(covariance, axis1=1, axis2=2) / features + 1e-3
         shrunk = (1 - NEAREST_SHRINKAGE) * covariance + floor[:, None, None] * np.eye(features)
         means[y] = mean
