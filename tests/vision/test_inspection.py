@@ -5,6 +5,7 @@ tests are about the station's own logic; ``test_end_to_end`` runs a trained mode
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import World
 from tests.vision.station_support import (
+    SIZE,
     HeatModel,
     model_row,
     produced,
@@ -27,10 +29,10 @@ from zhizao.db.engine import Database
 from zhizao.errors import InputError, NotFound
 from zhizao.settings import Settings
 from zhizao.telemetry.store.base import TelemetryStore
-from zhizao.vision import inspection, stations, synthetic
+from zhizao.vision import anomaly, inspection, stations, synthetic
 from zhizao.vision.station_models import CountedAs, InspectionSource, VisionInspection
 from zhizao.vision.station_schemas import StationUpdate
-from zhizao.vision.types import Box, Verdict, VerdictKind
+from zhizao.vision.types import Box, Task, Verdict, VerdictKind
 
 __all__ = ["store"]  # the fixture
 
@@ -163,6 +165,30 @@ def test_no_model_or_a_switched_off_station_is_refused(
     with pytest.raises(InputError, match="switched off"):
         _inspect(database, settings, store, station_id, _png("good", 1))
     _nothing_stored_or_counted(database, settings, store, station_id, owner.equipment_id)
+
+
+def test_a_deployed_model_of_an_older_file_format_is_refused_not_counted(
+    world: World, database: Database, settings: Settings, store: TelemetryStore
+) -> None:
+    """After a release changes the anomaly model's file format, a station still deployed with an old model answers
+    each image with a clear error naming the model folder and the format wanted; nothing is stored or counted."""
+    owner = tenant(world, database)
+    model_id = model_row(database, owner.organisation_id, task=Task.ANOMALY, classes=())
+    folder = settings.data_dir / "vision" / "models" / str(model_id)
+    good = [sample.image for sample in synthetic.generate_many("good", anomaly.MIN_IMAGES, seed=5, size=SIZE)]
+    anomaly.train(good, trees=3, copies=1).save(folder)
+    meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    (folder / "model.json").write_text(json.dumps({**meta, "format": anomaly.FORMAT_VERSION - 1}), encoding="utf-8")
+    station_id = station(database, owner, model_id)
+    model_files = _files(settings)
+    with pytest.raises(InputError, match=f"format {anomaly.FORMAT_VERSION}") as raised:
+        _inspect(database, settings, store, station_id, _png("good", 1))
+    assert raised.value.fields[0].field == str(folder)
+    assert _files(settings) == model_files
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(VisionInspection)) == 0
+        assert (station_row(session, station_id).good_total, station_row(session, station_id).scrap_total) == (0, 0)
+    assert produced(database, store, owner.equipment_id) == (0, 0)
 
 
 def _nothing_stored_or_counted(
