@@ -180,20 +180,23 @@ def test_a_deployed_model_of_an_older_file_format_is_refused_not_counted(
     meta = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     (folder / "model.json").write_text(json.dumps({**meta, "format": anomaly.FORMAT_VERSION - 1}), encoding="utf-8")
     station_id = station(database, owner, model_id)
-    model_files = _files(settings)
+    model_files = tuple(_files(settings))
     with pytest.raises(InputError, match=f"format {anomaly.FORMAT_VERSION}") as raised:
         _inspect(database, settings, store, station_id, _png("good", 1))
     assert raised.value.fields[0].field == str(folder)
-    assert _files(settings) == model_files
-    with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(VisionInspection)) == 0
-        assert (station_row(session, station_id).good_total, station_row(session, station_id).scrap_total) == (0, 0)
-    assert produced(database, store, owner.equipment_id) == (0, 0)
+    _nothing_stored_or_counted(database, settings, store, station_id, owner.equipment_id, kept=model_files)
 
 
 def _nothing_stored_or_counted(
-    database: Database, settings: Settings, store: TelemetryStore, station_id: int, equipment_id: int
+    database: Database,
+    settings: Settings,
+    store: TelemetryStore,
+    station_id: int,
+    equipment_id: int,
+    *,
+    kept: tuple[Path, ...] = (),
 ) -> None:
+    """No inspection row, count, counter reading or file beyond ``kept`` (files that were there before)."""
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(VisionInspection)) == 0
         row = station_row(session, station_id)
@@ -201,7 +204,7 @@ def _nothing_stored_or_counted(
         signals = stations.counter_signals(session, row)
     assert store.latest(list(signals.values())) == {}
     assert produced(database, store, equipment_id) == (0, 0)
-    assert _files(settings) == []
+    assert _files(settings) == sorted(kept)
 
 
 def test_stored_files_are_only_those_the_station_wrote(settings: Settings) -> None:
