@@ -119,13 +119,21 @@ def evaluate_detect(
     data: Data,
     test_share: TestShare = 0.2,
     seed: Seed = DEFAULT_SEED,
+    learned_maps: Annotated[
+        bool,
+        typer.Option(
+            "--learned-maps",
+            help="Add the class maps of two small networks "
+            "trained from scratch (needs PyTorch: pip install 'zhizao[vision]').",
+        ),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Train the box detector on a fixed stratified split of a folder laid out as NEU-DET (images/<class>/*.jpg,
     annotations/<class>/*.xml in Pascal-VOC) and report mAP@0.5, AP per class, training time and latency."""
     from zhizao.vision.evaluate_detect import evaluate
 
-    report = guarded(lambda: evaluate(data, test_share=test_share, seed=seed))
+    report = guarded(lambda: evaluate(data, test_share=test_share, seed=seed, learned_maps=learned_maps))
     if as_json:
         say(json.dumps(report.as_dict(), ensure_ascii=False))
         return

@@ -19,15 +19,22 @@ The detector scores rectangular windows; no deep network is involved:
    prior is the box's score, comparable across images so that precision-recall ranking (mAP) works. (Moving each
    kept box's edges while its score rose was tried and removed: the search found the scorer's blind spots, and
    mAP@0.5 on NEU fell.)
+
+**Learned class maps** (optional, ``Settings(learned_maps=True)``, needs PyTorch): two small fully convolutional
+networks (``boxnet``), each trained from scratch on half of the images to predict, per class, which part of the
+image lies inside a true box, add their maps as further texture channels. Each training image's maps come from the
+network that did not see it; inspection averages both networks' maps.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeAlias
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import joblib  # type: ignore[import-untyped]
 import numpy as np
@@ -46,10 +53,14 @@ from zhizao.vision.model import MODEL_FILE
 from zhizao.vision.splits import DEFAULT_SEED
 from zhizao.vision.types import Box, GreyImage, Task, Verdict, VerdictKind
 
+if TYPE_CHECKING:  # the learned maps are optional: PyTorch is imported only when a model uses them
+    from zhizao.vision.boxnet import BoxNet
+
 ALGORITHM = (
     "texture window scorer: integral-image texture features, k-means box shapes per class, "
     "per-class gradient-boosted window classifiers (IoU >= 0.5) with hard negatives, image class prior, class-wise NMS"
 )
+LEARNED_MAPS_ALGORITHM = "; learned class maps of two small fully convolutional networks trained from scratch"
 FORMAT_VERSION = 1
 WORK_SIDE = 256  # larger images are scaled down to this longest side: texture scale and latency stay bounded
 ARRAYS_FILE = "detector.npz"
@@ -78,6 +89,8 @@ class Settings:
     target: str = "hit"  # "hit": classify IoU ≥ 0.5 (what AP@0.5 counts); "iou": regress the IoU (measured lower)
     prior_power: float = 0.5  # score = window score × prior^power
     min_prior: float = 0.02  # classes the image prior gives less are not searched (their scores would rank last)
+    learned_maps: bool = False  # add the class maps of small networks trained from scratch (needs PyTorch)
+    map_epochs: int = 20
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -170,8 +183,10 @@ class _ImageData:
     prior: Float  # (classes,)
 
 
-def _image_data(image: Float, prior: Float) -> _ImageData:
+def _image_data(image: Float, prior: Float, learned: NDArray[np.float32] | None = None) -> _ImageData:
     maps = _texture_maps(image)
+    if learned is not None:  # the learned class maps are further channels, upsampled from their coarse grid
+        maps = np.concatenate([maps, _upsampled(learned, image.shape)])
     return _ImageData(_integral(maps), maps.mean(axis=(1, 2)), image.shape[0], image.shape[1], prior)
 
 
@@ -377,13 +392,15 @@ class DetectorModel:
     settings: Settings = field(default_factory=Settings)
     seed: int = DEFAULT_SEED
     task: Task = Task.DETECT
+    map_networks: tuple[BoxNet, ...] = ()  # with learned_maps: the two fold networks, whose maps are averaged
 
     def detect(self, image: GreyImage) -> list[Box]:
         """Every box the model finds, best first, in the image's own pixels."""
         work, factor = _work_image(image)
         with threadpool_limits(1):
             probabilities = self.prior.probabilities(_image_statistics(work)[None, :])[0]
-            data = _image_data(work, probabilities)
+            learned = _mean_maps(self.map_networks, work) if self.map_networks else None
+            data = _image_data(work, probabilities, learned)
             found: list[Box] = []
             for index, label in enumerate(self.classes):
                 if probabilities[index] < self.settings.min_prior:
@@ -422,6 +439,8 @@ class DetectorModel:
         }
         for index, shapes in enumerate(self.shapes):
             arrays[f"shapes_{index}"] = shapes
+        for index, network in enumerate(self.map_networks):
+            arrays.update(network.arrays(f"network_{index}/"))
         np.savez(folder / ARRAYS_FILE, **arrays)  # type: ignore[arg-type]
         joblib.dump(list(self.scorers), folder / SCORERS_FILE)  # sklearn trees have no portable array form
         meta = {
@@ -432,8 +451,31 @@ class DetectorModel:
             "spec": self.spec.as_dict(),
             "settings": self.settings.as_dict(),
             "seed": self.seed,
+            "map_networks": [{"width": network.width} for network in self.map_networks],
         }
         (folder / MODEL_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _boxnet() -> ModuleType:
+    try:
+        return importlib.import_module("zhizao.vision.boxnet")
+    except ImportError:
+        raise InputError.for_field("learned_maps", "needs PyTorch: pip install 'zhizao[vision]'") from None
+
+
+def _map_network(arrays: dict[str, NDArray[Any]], prefix: str, classes: int, width: int) -> BoxNet:
+    network: BoxNet = _boxnet().BoxNet.from_arrays(arrays, prefix, classes, width)
+    return network
+
+
+def _mean_maps(networks: Sequence[BoxNet], work: Float) -> NDArray[np.float32]:
+    return np.asarray(np.mean([network.maps([work])[0] for network in networks], axis=0), dtype=np.float32)
+
+
+def _upsampled(coarse: NDArray[np.float32], shape: tuple[int, ...]) -> Float:
+    """Coarse class maps brought to the work image's pixels (bilinear)."""
+    _, height, width = coarse.shape
+    return np.asarray(ndimage.zoom(coarse.astype(np.float64), (1, shape[0] / height, shape[1] / width), order=1))
 
 
 def _to_box(window: Float, factor: float, shape: tuple[int, ...], label: str, score: float) -> Box:
@@ -456,6 +498,8 @@ def load(folder: Path) -> DetectorModel:
             prior = _Prior(arrays["prior_mean"], arrays["prior_scale"], arrays["prior_coef"],
                            arrays["prior_intercept"])  # fmt: skip
             shapes = tuple(np.asarray(arrays[f"shapes_{index}"]) for index in range(len(classes)))
+            map_networks = tuple(_map_network(dict(arrays), f"network_{index}/", len(classes), int(spec["width"]))
+                                 for index, spec in enumerate(meta.get("map_networks", [])))  # fmt: skip
         scorers = tuple(joblib.load(folder / SCORERS_FILE))
         settings = Settings(**meta["settings"])
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -463,7 +507,14 @@ def load(folder: Path) -> DetectorModel:
     if len(scorers) != len(classes):
         raise InputError.for_field(str(folder), "saved detector is incomplete: one scorer per class expected")
     return DetectorModel(
-        classes, ImageSpec.from_dict(meta["spec"]), shapes, prior, scorers, settings, int(meta["seed"])
+        classes,
+        ImageSpec.from_dict(meta["spec"]),
+        shapes,
+        prior,
+        scorers,
+        settings,
+        int(meta["seed"]),
+        map_networks=map_networks,
     )
 
 
@@ -530,8 +581,45 @@ def train(
                                   for image, image_boxes in zip(images, boxes, strict=True)
                                   for b in image_boxes if b.label == label])  # fmt: skip
             shapes.append(_box_shapes(fractions, settings.shapes_per_class, seed + index))
-        scorers = _train_scorers([work for work, _ in works], priors, truth, shapes, settings, rng)
-    return DetectorModel(classes, _spec_of(images), tuple(shapes), prior, scorers, settings, seed)
+        plain = [work for work, _ in works]
+        networks, learned = _train_map_networks(plain, truth, boxes, classes, settings, seed) if settings.learned_maps \
+            else ((), [None] * len(plain))  # fmt: skip
+        scorers = _train_scorers(plain, priors, truth, shapes, settings, rng, learned)
+    return DetectorModel(
+        classes, _spec_of(images), tuple(shapes), prior, scorers, settings, seed, map_networks=networks
+    )
+
+
+MIN_MAP_IMAGES = 8
+
+
+def _train_map_networks(
+    works: list[Float],
+    truth: list[list[Float]],
+    boxes: Sequence[Sequence[Box]],
+    classes: tuple[str, ...],
+    settings: Settings,
+    seed: int,
+) -> tuple[tuple[BoxNet, ...], list[NDArray[np.float32] | None]]:
+    """Two map networks, each trained on half of the images. Each training image gets its maps from the network
+    that did not see it, so the window scorer learns from maps as good as a new image's (inspection averages the
+    two networks' maps); maps of images a network was trained on would be too confident to learn from."""
+    if len(works) < MIN_MAP_IMAGES:
+        raise InputError.for_field("images", f"learned maps need at least {MIN_MAP_IMAGES} training images")
+    boxnet = _boxnet()
+    labels = np.array([_dominant_label(image_boxes, classes) if image_boxes else -1 for image_boxes in boxes])
+    halves = np.array_split(np.random.default_rng(seed).permutation(len(works)), 2)
+    learned: list[NDArray[np.float32] | None] = [None] * len(works)
+    networks: list[BoxNet] = []
+    for fold, (seen, unseen) in enumerate(((halves[0], halves[1]), (halves[1], halves[0]))):
+        network: BoxNet = boxnet.train(
+            [works[i] for i in seen], [truth[i] for i in seen], labels[seen], len(classes),
+            seed=seed + fold, settings=boxnet.TrainingSettings(epochs=settings.map_epochs),
+        )  # fmt: skip
+        for index, maps in zip(unseen, network.maps([works[i] for i in unseen]), strict=True):
+            learned[index] = maps
+        networks.append(network)
+    return tuple(networks), learned
 
 
 def _corners(boxes: Sequence[Box], label: str) -> Float:
@@ -563,6 +651,7 @@ def _train_scorers(
     shapes: list[Float],
     settings: Settings,
     rng: np.random.Generator,
+    learned: Sequence[NDArray[np.float32] | None],
 ) -> tuple[Scorer, ...]:
     """One window scorer per class: a first fit on windows overlapping true boxes and sampled negatives, a second
     with the negatives the first scored highest added (images are revisited one at a time: texture tables of a
@@ -570,8 +659,8 @@ def _train_scorers(
     classes = len(shapes)
     features: list[list[Float]] = [[] for _ in range(classes)]
     targets: list[list[Float]] = [[] for _ in range(classes)]
-    for work, prior, image_truth in zip(works, priors, truth, strict=True):
-        data = _image_data(work, prior)
+    for work, prior, image_truth, maps in zip(works, priors, truth, learned, strict=True):
+        data = _image_data(work, prior, maps)
         for index in range(classes):
             windows, overlap = _training_windows(data, shapes[index], image_truth[index], settings, rng)
             chosen = _sample(overlap, settings, rng)
@@ -583,8 +672,8 @@ def _train_scorers(
     ]
     if settings.hard_negatives_per_image <= 0:
         return tuple(first)
-    for work, prior, image_truth in zip(works, priors, truth, strict=True):
-        data = _image_data(work, prior)
+    for work, prior, image_truth, maps in zip(works, priors, truth, learned, strict=True):
+        data = _image_data(work, prior, maps)
         for index in range(classes):
             if prior[index] < settings.min_prior:
                 continue  # inspection never searches this class here: its mistakes cannot rank

@@ -42,7 +42,9 @@ class DetectReport:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-def evaluate(root: Path, *, test_share: float = 0.2, seed: int = DEFAULT_SEED) -> DetectReport:
+def evaluate(
+    root: Path, *, test_share: float = 0.2, seed: int = DEFAULT_SEED, learned_maps: bool = False
+) -> DetectReport:
     """Train on the training part of ``root`` (a folder laid out as NEU-DET) and score boxes on the test part."""
     if not 0 < test_share < 1:
         raise InputError.for_field("test_share", "must lie between 0 and 1")
@@ -52,7 +54,10 @@ def evaluate(root: Path, *, test_share: float = 0.2, seed: int = DEFAULT_SEED) -
         raise InputError.for_field(str(root), "the split leaves no boxes to train on or to test; add images")
     images = [read_grey(item.path) for item in items]
     started = time.perf_counter()
-    model = detect.train([images[i] for i in train_at], [items[i].boxes for i in train_at], seed=seed)
+    settings = detect.Settings(learned_maps=learned_maps)
+    model = detect.train(
+        [images[i] for i in train_at], [items[i].boxes for i in train_at], seed=seed, settings=settings
+    )
     train_seconds = time.perf_counter() - started
     found: list[tuple[Box, ...]] = []
     latencies: list[float] = []
@@ -66,7 +71,7 @@ def evaluate(root: Path, *, test_share: float = 0.2, seed: int = DEFAULT_SEED) -
     milliseconds = np.array(latencies) * 1000.0
     return DetectReport(
         data=str(root),
-        algorithm=detect.ALGORITHM,
+        algorithm=detect.ALGORITHM + (detect.LEARNED_MAPS_ALGORITHM if learned_maps else ""),
         seed=seed,
         test_share=test_share,
         train_images=len(train_at),
