@@ -498,8 +498,10 @@ def load(folder: Path) -> DetectorModel:
             prior = _Prior(arrays["prior_mean"], arrays["prior_scale"], arrays["prior_coef"],
                            arrays["prior_intercept"])  # fmt: skip
             shapes = tuple(np.asarray(arrays[f"shapes_{index}"]) for index in range(len(classes)))
-            map_networks = tuple(_map_network(dict(arrays), f"network_{index}/", len(classes), int(spec["width"]))
-                                 for index, spec in enumerate(meta.get("map_networks", [])))  # fmt: skip
+            networks = meta.get("map_networks", [])
+            named = dict(arrays) if networks else {}  # read once, not once per network
+            map_networks = tuple(_map_network(named, f"network_{index}/", len(classes), int(spec["width"]))
+                                 for index, spec in enumerate(networks))  # fmt: skip
         scorers = tuple(joblib.load(folder / SCORERS_FILE))
         settings = Settings(**meta["settings"])
     except (OSError, ValueError, KeyError, TypeError) as error:
