@@ -141,8 +141,12 @@ def test_versions_and_background_training(client: TestClient, world: World) -> N
     items = client.get(f"{API}/versions/{version_id}/items", params={"split": "test"}, headers=owner).json()
     assert items["total"] == 6 and {item["split"] for item in items["items"]} == {"test"}
 
+    maps = client.post(f"{API}/models", json={"version_id": version_id, "learned_maps": True}, headers=owner)
+    assert maps.status_code == 422 and fields(maps) == ["body.learned_maps"]  # a classifier has no box maps
+    assert "detection" in maps.json()["error"]["fields"][0]["message"]
     queued = client.post(f"{API}/models", json={"version_id": version_id}, headers=owner)
     assert queued.status_code == 202 and queued.json()["status"] in ("queued", "running", "done")
+    assert queued.json()["number"] == 1 and queued.json()["options"] == {}  # the refused request left no row
     model = wait_for(client, queued.json()["id"], owner)
     assert model["status"] == "done" and model["algorithm"], model
     metrics = model["metrics"]

@@ -13,11 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from tests.conftest import World
+from zhizao.accounts.models import AuditEntry
 from zhizao.cli.vision import vision_app
 from zhizao.errors import InputError
-from zhizao.vision import detect
+from zhizao.settings import Settings
+from zhizao.vision import detect, registry, training
 from zhizao.vision.metrics import mean_average_precision
 from zhizao.vision.model import load_model
 
@@ -28,7 +32,10 @@ except ImportError:
         raise
     pytest.skip("PyTorch is not installed (pip install 'zhizao[vision]')", allow_module_level=True)
 
+from zhizao.vision.models import TrainingStatus
+
 from .test_detect import SIZE, dataset, write_neu_folder
+from .test_training import detect_version
 
 LEARNED = detect.Settings(learned_maps=True, map_epochs=10)
 
@@ -107,3 +114,19 @@ def test_the_cli_evaluates_with_learned_maps_and_says_so(tmp_path: Path) -> None
     assert report["algorithm"] == detect.ALGORITHM + detect.LEARNED_MAPS_ALGORITHM
     assert (report["train_images"], report["test_images"]) == (24, 8)
     assert report["map50"] >= 0.6, report["ap50"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the registry rows are the same on either backend
+def test_the_registry_trains_a_detector_with_learned_maps_when_asked(world: World, settings: Settings) -> None:
+    owner, version_id = detect_version(world, settings)
+    with world.database.session() as session:
+        model = training.train_model(session, settings, owner, version_id, training.TrainingOptions(learned_maps=True))
+    assert model.status is TrainingStatus.DONE, model.error
+    assert model.options == {"learned_maps": True} and model.algorithm is not None
+    assert model.algorithm.endswith(detect.LEARNED_MAPS_ALGORITHM)
+    loaded = registry.load(settings, model)
+    assert isinstance(loaded, detect.DetectorModel) and len(loaded.map_networks) == 2
+    assert loaded.settings.learned_maps and 0.5 <= model.metrics["map50"] <= 1.0
+    with world.database.session() as session:
+        asked = session.scalars(select(AuditEntry).where(AuditEntry.action == "vision_model.train")).one()
+    assert asked.after is not None and asked.after["learned_maps"] is True

@@ -39,9 +39,11 @@ def test_import_version_train_and_list(world: World, settings: Settings, tmp_pat
     code, output = run(world, settings, "dataset", "version", "--dataset", str(dataset.id), "--seed", "3")
     assert code == 0, output
     assert "version 1 of dataset" in output and "train: " in output
+    code, output = run(world, settings, "train", "--version", "1", "--learned-maps")
+    assert code == 2 and "learned_maps: only detection models have learned maps" in output, output
     code, output = run(world, settings, "train", "--version", "1")
     assert code == 0, output
-    assert "accuracy" in output and "latency" in output
+    assert "accuracy" in output and "latency" in output and "#1 of dataset" in output  # the refusal left no row
     code, output = run(world, settings, "models", "--dataset", str(dataset.id))
     assert code == 0 and "done" in output and "accuracy" in output
 

@@ -12,12 +12,13 @@ from sqlalchemy import select
 
 from tests.conftest import World
 from tests.sharing.owner_helpers import sign_in
+from tests.vision.test_training import detect_version
 from tests.vision.vision_world import png, principal, spots, stripes, surface
 from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.roles import Role
 from zhizao.settings import Settings
 from zhizao.vision import datasets, training, versions
-from zhizao.vision.models import VisionDataset, VisionImage
+from zhizao.vision.models import VisionDataset, VisionImage, VisionModel
 from zhizao.vision.schemas import DatasetCreate, VersionCreate
 from zhizao.vision.types import Task
 
@@ -162,3 +163,31 @@ def test_other_roles_and_tenants_are_kept_off_the_pages(client: TestClient, worl
     for path in ("", "/label", "/models"):
         assert client.get(f"/vision/datasets/{dataset_id}{path}").status_code == 404, path
     assert f"dataset-{dataset_id}" not in client.get("/vision/datasets").text
+
+
+def test_learned_maps_are_offered_for_detection_and_refused_elsewhere(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    account = world.user(Role.ENTERPRISE)
+    detect_version(world, settings, account)
+    token = sign_in(client, account, "/vision/datasets")
+    with world.database.session() as session:
+        detect_dataset = session.scalars(select(VisionDataset)).one()
+    assert 'name="learned_maps"' in client.get(f"/vision/datasets/{detect_dataset.id}").text
+
+    owner = principal(account)
+    with world.database.session() as session:
+        data = DatasetCreate(name="面", task=Task.CLASSIFY, product_code="S-2", classes=["spots", "stripes"])
+        classify_id = datasets.create_dataset(session, owner, data).id
+    incoming = [datasets.Incoming(png(make(i)), f"{label}{i}.png", f"{label}{i}", True, label)
+                for label, make in (("spots", spots), ("stripes", stripes)) for i in range(4)]  # fmt: skip
+    with world.database.session() as session:
+        datasets.add_images(session, settings, owner, classify_id, incoming)
+    with world.database.session() as session:
+        classify_version_id = versions.create_version(session, owner, classify_id, VersionCreate()).id
+    assert 'name="learned_maps"' not in client.get(f"/vision/datasets/{classify_id}").text
+    refused = client.post(f"/vision/versions/{classify_version_id}/train",
+                          data={"csrf_token": token, "learned_maps": "1"})  # fmt: skip
+    assert refused.status_code == 422 and "only detection models have learned maps" in refused.text
+    with world.database.session() as session:
+        assert session.scalars(select(VisionModel)).all() == []  # nothing queued

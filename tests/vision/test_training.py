@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import World
+from tests.conftest import Account, World
 from tests.vision.vision_world import anomaly_folder, png, principal, spot_at, spots, stripes, surface
 from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import Conflict, InputError, NotFound
 from zhizao.settings import Settings
-from zhizao.vision import datasets, registry, training, versions
+from zhizao.vision import datasets, detect, registry, training, versions
 from zhizao.vision.models import TrainingStatus, VisionModel
 from zhizao.vision.schemas import DatasetCreate, VersionCreate
 from zhizao.vision.types import Box, Task, VerdictKind
@@ -117,9 +117,10 @@ def test_other_tenants_cannot_train_or_read_models(world: World, settings: Setti
         assert [row.id for row in registry.list_models(session, owner)] == [model.id]
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the same rows as above; the model is what differs
-def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_path: Path) -> None:
-    owner = principal(world.user(Role.ENTERPRISE))
+def detect_version(world: World, settings: Settings, account: Account | None = None) -> tuple[Principal, int]:
+    """A detection dataset's version (of a new enterprise user's unless ``account`` is given): 20 images, each with
+    one bar or blob box (16 train, 4 test)."""
+    owner = principal(account or world.user(Role.ENTERPRISE))
     data = DatasetCreate(name="boxes", task=Task.DETECT, product_code="P-2", classes=["bar", "blob"])
     with world.database.session() as session:
         dataset_id = datasets.create_dataset(session, owner, data).id
@@ -132,10 +133,16 @@ def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_pa
     with world.database.session() as session:
         datasets.add_images(session, settings, owner, dataset_id, incoming)
     with world.database.session() as session:
-        version = versions.create_version(session, owner, dataset_id, VersionCreate())
+        return owner, versions.create_version(session, owner, dataset_id, VersionCreate()).id
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the same rows as above; the model is what differs
+def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_path: Path) -> None:
+    owner, version_id = detect_version(world, settings)
     with world.database.session() as session:
-        model = training.train_model(session, settings, owner, version.id)
+        model = training.train_model(session, settings, owner, version_id)
     assert model.status is TrainingStatus.DONE and model.metrics["test_images"] == 4
+    assert model.options == {} and model.algorithm == detect.ALGORITHM  # texture features only, unless asked
     assert set(model.metrics["ap_per_class"]) == {"bar", "blob"}
     assert 0.5 <= model.metrics["map50"] <= 1.0
 
@@ -166,3 +173,24 @@ def test_an_anomaly_model_trains_on_good_images_and_is_scored_by_auroc(
     assert (compared.models[0].headline_name, compared.models[0].headline) == ("image_auroc", 1.0)
     heatmap = registry.load(settings, model).inspect(spots(7).astype(np.float32)).heatmap
     assert heatmap is not None and heatmap.shape == (32, 32)
+
+
+def test_learned_maps_are_refused_by_field_where_they_cannot_be_honoured(
+    world: World, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner, _dataset_id, version_id = classify_version(world, settings, per_class=4)
+    maps = training.TrainingOptions(learned_maps=True)
+    with world.database.session() as session, pytest.raises(InputError) as raised:
+        training.queue_training(session, owner, version_id, maps)
+    assert [problem.field for problem in raised.value.fields] == ["body.learned_maps"]
+    assert "only detection models" in raised.value.fields[0].message
+
+    detector_owner, detect_version_id = detect_version(world, settings)
+    real_find_spec = training.importlib.util.find_spec
+    monkeypatch.setattr(training.importlib.util, "find_spec",
+                        lambda name, *rest: None if name == "torch" else real_find_spec(name, *rest))  # fmt: skip
+    with world.database.session() as session, pytest.raises(InputError) as raised:
+        training.queue_training(session, detector_owner, detect_version_id, maps)
+    assert "needs PyTorch" in raised.value.fields[0].message
+    with world.database.session() as session:
+        assert session.scalars(select(VisionModel)).all() == []  # neither refusal left a row to train

@@ -143,8 +143,13 @@ def version(
         say(f"  {split}: {sum(counts.values())} images — " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+LEARNED_MAPS_HELP = ("Detection only: add the class maps of two small networks trained from scratch (needs PyTorch: "
+                     "pip install 'zhizao[vision]').")  # fmt: skip
+
+
 def train(
     version: Annotated[int, typer.Option(min=1, max=MAX_ID, help="The dataset version's id.")],
+    learned_maps: Annotated[bool, typer.Option("--learned-maps", help=LEARNED_MAPS_HELP)] = False,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:  # fmt: skip
     """Train a model from a dataset version here and now, evaluate it on the version's test split and register it."""
@@ -153,7 +158,8 @@ def train(
         actor = guarded(lambda: _administrator(session))
         session.rollback()
         err.print(f"training from dataset version {version} …", markup=False)
-        model = guarded(lambda: training.train_model(session, settings, actor, version))
+        options = training.TrainingOptions(learned_maps=learned_maps)
+        model = guarded(lambda: training.train_model(session, settings, actor, version, options))
     name, value = evaluation.headline(model.task, model.metrics)
     say(f"model {model.id} (#{model.number} of dataset {model.dataset_id}, {model.algorithm}): {name} "
         f"{'—' if value is None else f'{value:.4f}'} on {model.metrics.get('test_images', 0)} test images; trained "
@@ -177,7 +183,8 @@ def models(
             if as_json:
                 say(json.dumps({"id": model.id, "dataset_id": model.dataset_id, "number": model.number,
                                 "version_id": model.dataset_version_id, "task": model.task.value,
-                                "algorithm": model.algorithm, "status": model.status.value, "error": model.error,
+                                "algorithm": model.algorithm, "options": model.options,
+                                "status": model.status.value, "error": model.error,
                                 "metrics": model.metrics, "train_seconds": model.train_seconds,
                                 "latency_ms": model.latency_ms}, ensure_ascii=False))  # fmt: skip
                 continue

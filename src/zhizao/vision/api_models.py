@@ -39,7 +39,8 @@ TrainingQueueDep = Annotated[training.TrainingQueue, Depends(training_queue)]
 def train(data: TrainIn, principal: Manager, session: SessionDep, trainer: TrainingQueueDep) -> ModelRead:
     """Queue the training of a model from a dataset version; the answer is the queued model (202). It is trained
     in the background on the version's train split and evaluated on its test split."""
-    model = training.queue_training(session, principal, data.version_id)
+    options = training.TrainingOptions(learned_maps=data.learned_maps)
+    model = training.queue_training(session, principal, data.version_id, options)
     trainer.submit(model.id, principal)
     return ModelRead.model_validate(model)
 

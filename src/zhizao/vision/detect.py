@@ -394,6 +394,10 @@ class DetectorModel:
     task: Task = Task.DETECT
     map_networks: tuple[BoxNet, ...] = ()  # with learned_maps: the two fold networks, whose maps are averaged
 
+    @property
+    def algorithm(self) -> str:
+        return ALGORITHM + (LEARNED_MAPS_ALGORITHM if self.map_networks else "")
+
     def detect(self, image: GreyImage) -> list[Box]:
         """Every box the model finds, best first, in the image's own pixels."""
         work, factor = _work_image(image)
@@ -446,7 +450,7 @@ class DetectorModel:
         meta = {
             "task": self.task.value,
             "format": FORMAT_VERSION,
-            "algorithm": ALGORITHM,
+            "algorithm": self.algorithm,
             "classes": list(self.classes),
             "spec": self.spec.as_dict(),
             "settings": self.settings.as_dict(),

@@ -71,7 +71,7 @@ def evaluate(
     milliseconds = np.array(latencies) * 1000.0
     return DetectReport(
         data=str(root),
-        algorithm=detect.ALGORITHM + (detect.LEARNED_MAPS_ALGORITHM if learned_maps else ""),
+        algorithm=model.algorithm,
         seed=seed,
         test_share=test_share,
         train_images=len(train_at),

@@ -139,7 +139,8 @@ class VisionModel(Base):
     product_code: Mapped[str] = mapped_column(String(64))
     classes: Mapped[list[str]] = mapped_column(JSON, default=list)  # the version's classes
     number: Mapped[int] = mapped_column(Integer)
-    algorithm: Mapped[str | None] = mapped_column(String(200))  # the training module's ALGORITHM, once trained
+    algorithm: Mapped[str | None] = mapped_column(String(400))  # the trained model's algorithm, once trained
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # training options asked for: learned_maps
     status: Mapped[TrainingStatus] = mapped_column(
         str_enum(TrainingStatus, "vision_training_status", length=16), default=TrainingStatus.QUEUED
     )

@@ -178,12 +178,14 @@ def create_version(
 
 @router.post("/vision/versions/{version_id}/train")
 def train(
-    request: Request, version_id: IdPath, principal: Manager, session: SessionDep, trainer: TrainingQueueDep
-) -> Response:
+    request: Request, version_id: IdPath, principal: Manager, session: SessionDep, trainer: TrainingQueueDep,
+    learned_maps: Field = None,
+) -> Response:  # fmt: skip
     """Queue a training; the comparison page shows it queued, running, then with its figures."""
     with session.begin():
         dataset_id = access.get_version(session, principal, version_id)[1].id
-    model, problems = attempt(lambda: training.queue_training(session, principal, version_id))
+    options = training.TrainingOptions(learned_maps=bool(learned_maps))
+    model, problems = attempt(lambda: training.queue_training(session, principal, version_id, options))
     if model is not None:
         trainer.submit(model.id, principal)
         return RedirectResponse(f"{BASE}/{dataset_id}/models", status_code=303)

@@ -157,6 +157,7 @@ class ModelRead(BaseModel):
     classes: list[str]
     number: int
     algorithm: str | None
+    options: dict[str, Any]
     status: TrainingStatus
     error: str | None
     metrics: dict[str, Any]
@@ -171,6 +172,11 @@ class TrainIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version_id: IdField
+    learned_maps: bool = Field(
+        default=False,
+        description="Detection only: add the class maps of two small networks trained from scratch "
+        "(needs PyTorch on the server; about doubles the training time).",
+    )
 
 
 DatasetDetail.model_rebuild()

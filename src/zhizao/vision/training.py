@@ -12,6 +12,7 @@ anomaly on its defect-free ones); the validation split is left to the training m
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import queue
 import shutil
@@ -50,6 +51,31 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class TrainingOptions:
+    """What the caller may ask of a training beyond the dataset version; stored on the model row as asked."""
+
+    learned_maps: bool = False  # detection only: add the class maps of small networks trained from scratch (PyTorch)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"learned_maps": True} if self.learned_maps else {}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> TrainingOptions:
+        return cls(learned_maps=bool(stored.get("learned_maps", False)))
+
+    def check(self, task: Task) -> None:
+        """Refuse, by field, options that the task has not or that this installation cannot honour."""
+        if not self.learned_maps:
+            return
+        if task is not Task.DETECT:
+            raise InputError.for_field(
+                "body.learned_maps", f"only detection models have learned maps, not {task.value}"
+            )
+        if importlib.util.find_spec("torch") is None:
+            raise InputError.for_field("body.learned_maps", "needs PyTorch on the server: pip install 'zhizao[vision]'")
+
+
+@dataclass(frozen=True, slots=True)
 class _Item:
     path: str
     split: Split
@@ -57,10 +83,14 @@ class _Item:
     boxes: tuple[Box, ...]
 
 
-def queue_training(session: Session, actor: Principal, version_id: int) -> VisionModel:
+def queue_training(
+    session: Session, actor: Principal, version_id: int, options: TrainingOptions | None = None
+) -> VisionModel:
     """Register a model of the version, to be trained: number n + 1 of its dataset, status queued."""
+    options = options or TrainingOptions()
     with session.begin():
         version, dataset = access.get_version(session, actor, version_id)
+        options.check(dataset.task)
         session.refresh(dataset, with_for_update=True)  # numbers of one dataset's models are taken in turn
         train = session.scalar(
             select(func.count()).where(
@@ -74,20 +104,23 @@ def queue_training(session: Session, actor: Principal, version_id: int) -> Visio
             organisation_id=dataset.organisation_id, dataset_id=dataset.id, dataset_version_id=version.id,
             task=dataset.task, product_code=dataset.product_code, classes=list(version.classes),
             number=(latest or 0) + 1, status=TrainingStatus.QUEUED, created_by=actor.user_id,
+            options=options.as_dict(),
         )  # fmt: skip
         session.add(model)
         session.flush()
         audit.record(
             session, actor, action="vision_model.train", entity_type="vision_model", entity_id=model.id,
             organisation_id=dataset.organisation_id,
-            after={"dataset_id": dataset.id, "version": version.number, "number": model.number},
+            after={"dataset_id": dataset.id, "version": version.number, "number": model.number, **model.options},
         )  # fmt: skip
     return model
 
 
-def train_model(session: Session, settings: Settings, actor: Principal, version_id: int) -> VisionModel:
+def train_model(
+    session: Session, settings: Settings, actor: Principal, version_id: int, options: TrainingOptions | None = None
+) -> VisionModel:
     """Queue and train at once, in this process (the CLI). A failure is recorded on the row, then raised."""
-    model = queue_training(session, actor, version_id)
+    model = queue_training(session, actor, version_id, options)
     return run_training(session, settings, model.id, actor)
 
 
@@ -104,9 +137,10 @@ def run_training(session: Session, settings: Settings, model_id: int, actor: Pri
         version = session.get(VisionDatasetVersion, model.dataset_version_id)
         seed = version.seed if version is not None else DEFAULT_SEED
         items = _items(session, model.dataset_version_id)
+        options = TrainingOptions.from_dict(model.options or {})
     folder = settings.data_dir / storage.MODEL_DIR / str(model_id)
     try:
-        trained, seconds, algorithm = _train(settings.data_dir, model.task, items, seed)
+        trained, seconds, algorithm = _train(settings.data_dir, model.task, items, seed, options)
         test = [TestImage(storage.read(settings.data_dir, item.path), item.label, item.boxes)
                 for item in items if item.split is Split.TEST]  # fmt: skip
         result = evaluate(trained, model.task, model.classes, test)
@@ -117,7 +151,7 @@ def run_training(session: Session, settings: Settings, model_id: int, actor: Pri
     with session.begin():
         session.add(model)
         model.status, model.finished_at = TrainingStatus.DONE, utcnow()
-        model.algorithm, model.train_seconds, model.latency_ms = algorithm[:200], seconds, result.latency_ms
+        model.algorithm, model.train_seconds, model.latency_ms = algorithm[:400], seconds, result.latency_ms
         model.metrics = result.metrics
         model.path = folder.relative_to(settings.data_dir).as_posix()
         audit.record(
@@ -138,21 +172,26 @@ def _items(session: Session, version_id: int) -> list[_Item]:
     return [_Item(path, split, label, tuple(box_of(box) for box in boxes)) for path, split, label, boxes in rows]
 
 
-def _train(data_dir: Path, task: Task, items: list[_Item], seed: int) -> tuple[InspectionModel, float, str]:
+def _train(
+    data_dir: Path, task: Task, items: list[_Item], seed: int, options: TrainingOptions
+) -> tuple[InspectionModel, float, str]:
     train = [item for item in items if item.split is Split.TRAIN]
     if task is Task.ANOMALY:
         train = [item for item in train if item.label is None]  # defect-free images only
     images: list[GreyImage] = [storage.read(data_dir, item.path) for item in train]
     module: Any = importlib.import_module(f"zhizao.vision.{task.value}")
     started = time.perf_counter()
+    algorithm = str(module.ALGORITHM)
     if task is Task.CLASSIFY:
         trained = module.train(images, [item.label or "" for item in train], seed=seed)
     elif task is Task.DETECT:
-        trained = module.train(images, [list(item.boxes) for item in train], seed=seed)
+        detector_settings = module.Settings(learned_maps=options.learned_maps)
+        trained = module.train(images, [list(item.boxes) for item in train], seed=seed, settings=detector_settings)
+        algorithm = str(trained.algorithm)
     else:
         trained = module.train(images, seed=seed)
     seconds = time.perf_counter() - started
-    return trained, seconds, str(module.ALGORITHM)
+    return trained, seconds, algorithm
 
 
 def _save(trained: InspectionModel, folder: Path) -> None:
