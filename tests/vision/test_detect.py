@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +98,31 @@ def test_save_and_load_give_identical_boxes(trained: detect.DetectorModel, tmp_p
         assert loaded.inspect(image) == trained.inspect(image)
 
 
+def test_a_kept_window_becomes_the_score_weighted_mean_of_its_close_rivals() -> None:
+    windows = np.array([[0, 0, 10, 10], [2, 0, 12, 10], [5, 0, 15, 10], [0, 0, 10, 9]], dtype=np.float64)
+    scores = np.array([0.8, 0.4, 0.8, 0.3])
+    # window 1 overlaps 0 by IoU 80/120 and scores half of it: it counts; window 3 overlaps 0 by 0.9 but scores
+    # under half; window 2 overlaps 0 by only 50/150. For window 2, window 1 overlaps by 70/130 and counts.
+    settings = detect.Settings(fuse_iou=0.45, fuse_share=0.5, fuse_power=1.0)
+    fused = detect._fused(windows, scores, np.array([0, 2]), settings)
+    np.testing.assert_allclose(fused, [[0.8 / 1.2, 0, 12.8 / 1.2, 10], [4.8 / 1.2, 0, 16.8 / 1.2, 10]])
+    squared = detect._fused(windows, scores, np.array([0]), replace(settings, fuse_power=2.0))
+    np.testing.assert_allclose(squared, [[0.32 / 0.8, 0, 8.32 / 0.8, 10]])  # weights 0.64 and 0.16
+
+
+def test_a_detector_saved_before_box_fusion_loads_without_it(trained: detect.DetectorModel, tmp_path: Path) -> None:
+    trained.save(tmp_path / "model")
+    meta = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
+    for name in ("fuse_iou", "fuse_share", "fuse_power"):
+        del meta["settings"][name]
+    (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    loaded = detect.load(tmp_path / "model")
+    assert loaded.settings.fuse_iou == 0.0 and not loaded.algorithm.endswith(detect.FUSION_ALGORITHM)
+    image = dataset(1, seed=4)[0][0]
+    unfused = replace(trained, settings=replace(trained.settings, fuse_iou=0.0))
+    assert loaded.inspect(image) == unfused.inspect(image)  # the boxes are the NMS windows it was trained to give
+
+
 def test_training_refuses_bad_boxes() -> None:
     images, boxes = dataset(4, seed=5)
     with pytest.raises(InputError, match="no boxes"):
@@ -142,6 +169,6 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
     assert report.map50 >= 0.6
     assert report.train_seconds > 0
     assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
-    assert report.as_dict()["algorithm"] == detect.ALGORITHM
+    assert report.as_dict()["algorithm"] == detect.ALGORITHM + detect.FUSION_ALGORITHM
     with pytest.raises(InputError, match="between 0 and 1"):
         evaluate(tmp_path, test_share=1.5)

@@ -60,6 +60,7 @@ ALGORITHM = (
     "texture window scorer: integral-image texture features, k-means box shapes per class, "
     "per-class gradient-boosted window classifiers (IoU >= 0.5) with hard negatives, image class prior, class-wise NMS"
 )
+FUSION_ALGORITHM = " with score-weighted box fusion"
 LEARNED_MAPS_ALGORITHM = "; learned class maps of two small fully convolutional networks trained from scratch"
 FORMAT_VERSION = 1
 WORK_SIDE = 256  # larger images are scaled down to this longest side: texture scale and latency stay bounded
@@ -83,12 +84,17 @@ class Settings:
     trees: int = 150
     learning_rate: float = 0.12
     leaves: int = 31
-    nms_iou: float = 0.4
+    nms_iou: float = 0.25
     boxes_per_class: int = 20
     min_score: float = 0.05
     target: str = "hit"  # "hit": classify IoU ≥ 0.5 (what AP@0.5 counts); "iou": regress the IoU (measured lower)
     prior_power: float = 0.5  # score = window score × prior^power
     min_prior: float = 0.02  # classes the image prior gives less are not searched (their scores would rank last)
+    # Box fusion: a kept window's corners become the mean of the windows overlapping it by IoU ≥ fuse_iou that score
+    # at least fuse_share of its score, weighted by score^fuse_power (0 turns it off: plain NMS, as before v2)
+    fuse_iou: float = 0.45
+    fuse_share: float = 0.5
+    fuse_power: float = 4.0
     learned_maps: bool = False  # add the class maps of small networks trained from scratch (needs PyTorch)
     map_epochs: int = 20
 
@@ -365,6 +371,20 @@ def _iou_matrix(a: Float, b: Float) -> Float:
     return np.asarray(inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9))
 
 
+def _fused(windows: Float, scores: Float, kept: NDArray[np.intp], settings: Settings) -> Float:
+    """The kept windows' corners as the score-weighted mean of the windows that overlap each of them well and score
+    nearly as high: the grid of candidate windows is coarse, and the scorer ranks several near-misses of one defect
+    alike; their mean lies closer to the defect than any one of them (validation mAP@0.5 0.534 → 0.603 with NMS at
+    IoU 0.25, which plain NMS did not suit: docs/vision.md)."""
+    fused = np.empty((len(kept), 4))
+    for row, best in enumerate(kept):
+        near = _iou_matrix(windows[best : best + 1], windows)[0] >= settings.fuse_iou
+        near &= scores >= settings.fuse_share * scores[best]
+        weights = scores[near] ** settings.fuse_power
+        fused[row] = weights @ windows[near] / weights.sum()
+    return fused
+
+
 def _nms(windows: Float, scores: Float, threshold: float, keep: int) -> NDArray[np.intp]:
     order = np.argsort(-scores, kind="stable")
     chosen: list[int] = []
@@ -396,7 +416,8 @@ class DetectorModel:
 
     @property
     def algorithm(self) -> str:
-        return ALGORITHM + (LEARNED_MAPS_ALGORITHM if self.map_networks else "")
+        fusion = FUSION_ALGORITHM if self.settings.fuse_iou > 0 else ""
+        return ALGORITHM + fusion + (LEARNED_MAPS_ALGORITHM if self.map_networks else "")
 
     def detect(self, image: GreyImage) -> list[Box]:
         """Every box the model finds, best first, in the image's own pixels."""
@@ -424,8 +445,9 @@ class DetectorModel:
         windows = _windows(self.shapes[index], data.height, data.width, settings.grid_steps)
         scores = self._score(data, windows, index)
         kept = _nms(windows, scores, settings.nms_iou, settings.boxes_per_class)
-        mask = scores[kept] >= settings.min_score * data.prior[index] ** settings.prior_power
-        return windows[kept][mask], scores[kept][mask]
+        kept = kept[scores[kept] >= settings.min_score * data.prior[index] ** settings.prior_power]
+        boxes = _fused(windows, scores, kept, settings) if settings.fuse_iou > 0 else windows[kept]
+        return boxes, scores[kept]
 
     def inspect(self, image: GreyImage) -> Verdict:
         boxes = tuple(self.detect(image))
@@ -507,7 +529,7 @@ def load(folder: Path) -> DetectorModel:
             map_networks = tuple(_map_network(named, f"network_{index}/", len(classes), int(spec["width"]))
                                  for index, spec in enumerate(networks))  # fmt: skip
         scorers = tuple(joblib.load(folder / SCORERS_FILE))
-        settings = Settings(**meta["settings"])
+        settings = Settings(**{"fuse_iou": 0.0, **meta["settings"]})  # saved before box fusion: without it
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError.for_field(str(folder), f"not a saved detector ({error})") from None
     if len(scorers) != len(classes):
