@@ -91,7 +91,8 @@ class Settings:
     prior_power: float = 0.5  # score = window score × prior^power
     min_prior: float = 0.02  # classes the image prior gives less are not searched (their scores would rank last)
     # Box fusion: a kept window's corners become the mean of the windows overlapping it by IoU ≥ fuse_iou that score
-    # at least fuse_share of its score, weighted by score^fuse_power (0 turns it off: plain NMS, as before v2)
+    # at least fuse_share of its score, weighted by score^fuse_power (0 turns it off: plain NMS, as detectors saved
+    # before it had)
     fuse_iou: float = 0.45
     fuse_share: float = 0.5
     fuse_power: float = 4.0
