@@ -16,6 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from zhizao.cli.common import err, guarded, say
+from zhizao.cli.vision_datasets import LearnedMaps
 from zhizao.cli.vision_datasets import register as register_dataset_commands
 from zhizao.vision.splits import DEFAULT_SEED
 
@@ -119,14 +120,7 @@ def evaluate_detect(
     data: Data,
     test_share: TestShare = 0.2,
     seed: Seed = DEFAULT_SEED,
-    learned_maps: Annotated[
-        bool,
-        typer.Option(
-            "--learned-maps",
-            help="Add the class maps of two small networks "
-            "trained from scratch (needs PyTorch: pip install 'zhizao[vision]').",
-        ),
-    ] = False,
+    learned_maps: LearnedMaps = False,
     as_json: AsJson = False,
 ) -> None:
     """Train the box detector on a fixed stratified split of a folder laid out as NEU-DET (images/<class>/*.jpg,

@@ -143,13 +143,13 @@ def version(
         say(f"  {split}: {sum(counts.values())} images — " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-LEARNED_MAPS_HELP = ("Detection only: add the class maps of two small networks trained from scratch (needs PyTorch: "
-                     "pip install 'zhizao[vision]').")  # fmt: skip
+LearnedMaps = Annotated[bool, typer.Option("--learned-maps", help="Detection only: add the class maps of two small "
+                         "networks trained from scratch (needs PyTorch: pip install 'zhizao[vision]').")]  # fmt: skip
 
 
 def train(
     version: Annotated[int, typer.Option(min=1, max=MAX_ID, help="The dataset version's id.")],
-    learned_maps: Annotated[bool, typer.Option("--learned-maps", help=LEARNED_MAPS_HELP)] = False,
+    learned_maps: LearnedMaps = False,
     data_dir: DataDir = None, database_url: DatabaseUrl = None,
 ) -> None:  # fmt: skip
     """Train a model from a dataset version here and now, evaluate it on the version's test split and register it."""
