@@ -144,6 +144,8 @@ def test_versions_and_background_training(client: TestClient, world: World) -> N
     maps = client.post(f"{API}/models", json={"version_id": version_id, "learned_maps": True}, headers=owner)
     assert maps.status_code == 422 and fields(maps) == ["body.learned_maps"]  # a classifier has no box maps
     assert "detection" in maps.json()["error"]["fields"][0]["message"]
+    typed = client.post(f"{API}/models", json={"version_id": version_id, "learned_maps": "maybe"}, headers=owner)
+    assert typed.status_code == 422 and fields(typed) == ["body.learned_maps"]
     queued = client.post(f"{API}/models", json={"version_id": version_id}, headers=owner)
     assert queued.status_code == 202 and queued.json()["status"] in ("queued", "running", "done")
     assert queued.json()["number"] == 1 and queued.json()["options"] == {}  # the refused request left no row
@@ -157,6 +159,8 @@ def test_versions_and_background_training(client: TestClient, world: World) -> N
     stranger = bearer(client, world.user(Role.ENTERPRISE))
     assert client.get(f"{API}/models/{model['id']}", headers=stranger).status_code == 404
     assert client.post(f"{API}/models", json={"version_id": version_id}, headers=stranger).status_code == 404
+    asked = {"version_id": version_id, "learned_maps": True}  # the version is looked up first: no hint it exists
+    assert client.post(f"{API}/models", json=asked, headers=stranger).status_code == 404
     assert client.delete(f"{API}/datasets/{dataset_id}", headers=owner).status_code == 409  # a model needs it
 
 
