@@ -45,6 +45,7 @@ from zhizao.telemetry.models import Device
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.telemetry.store.factory import open_store
 from zhizao.web.app import create_app
+from zhizao.web.prepare import prepare_routes
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ async def run_demo(
     before_production: Callable[[], object] | None = None,
 ) -> None:
     app = create_app(settings, database)
+    prepare_routes(app)
     base_url = f"http://{settings.host}:{settings.port}"
     tokens = issue_demo_tokens(database, base_url)
     enterprise_id = demo_enterprise_id(database)

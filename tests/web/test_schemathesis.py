@@ -41,6 +41,10 @@ from zhizao.web.pages import PUBLIC_PATHS
 ADMIN_EXAMPLES = 30
 ANONYMOUS_EXAMPLES = 4
 # The fixtures (app, database, admin) are built once per test and shared by all generated cases on purpose.
+# FastAPI prepares the routes of an included router the first time a request is matched against it, so a test's
+# first call (its app is new) prepares every router up to its operation's: up to 3 s on a quiet core, and past
+# Schemathesis's default 10 s read timeout on a loaded CI machine. A hung call still fails, at this limit.
+CALL_TIMEOUT_S = 60
 HEALTH_CHECKS = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 # Operations whose success may sign the caller out (auth_version bumps) or change the caller's password.
@@ -145,7 +149,7 @@ def admin_session(client: TestClient, world: World) -> AdminSession:
 @schema.parametrize()
 @settings(max_examples=ADMIN_EXAMPLES, deadline=None, suppress_health_check=HEALTH_CHECKS)
 def test_api_as_admin(case: schemathesis.Case, app: FastAPI, admin_session: AdminSession) -> None:
-    response = case.call(app=app, headers=admin_session.headers)
+    response = case.call(app=app, headers=admin_session.headers, timeout=CALL_TIMEOUT_S)
     case.validate_response(response, checks=CHECKS, headers=admin_session.headers)
     admin_session.after(case, response)
 
@@ -153,7 +157,7 @@ def test_api_as_admin(case: schemathesis.Case, app: FastAPI, admin_session: Admi
 @anonymous_schema.parametrize()
 @settings(max_examples=ANONYMOUS_EXAMPLES, deadline=None, suppress_health_check=HEALTH_CHECKS)
 def test_api_anonymously(case: schemathesis.Case, app: FastAPI) -> None:
-    response = case.call(app=app)
+    response = case.call(app=app, timeout=CALL_TIMEOUT_S)
     # Public operations (the directory, the published smart-factory list) answer the public; the rest refuse.
     checks = CHECKS if case.path in PUBLIC_PATHS else [*CHECKS, rejected]
     case.validate_response(response, checks=checks)

@@ -21,6 +21,7 @@ from zhizao.c2m.scheduling import (
 from zhizao.errors import InputError
 
 QUICK = SolveOptions(time_limit_s=5.0, workers=2)
+pytestmark = pytest.mark.usefixtures("compiled_kernel")
 
 
 def test_the_3x3_optimum_is_11_and_proven(three_by_three: Problem) -> None:

@@ -19,6 +19,7 @@ from zhizao.c2m.scheduling.model import ScheduledOperation
 from zhizao.errors import InputError
 
 QUICK = SolveOptions(time_limit_s=5.0)
+pytestmark = pytest.mark.usefixtures("compiled_kernel")
 
 
 def test_m1_down_from_5_to_8(three_by_three: Problem) -> None:

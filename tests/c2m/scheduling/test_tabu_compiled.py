@@ -11,12 +11,9 @@ import pytest
 from tests.c2m.scheduling.support import random_problem
 from zhizao.c2m.scheduling import Job, Problem, Rule, SolveOptions, Task, dispatch, solve, verify
 from zhizao.c2m.scheduling.tabu import TabuResult, tabu_search
-from zhizao.c2m.scheduling.tabu_compiled import CompiledTabu, compiled_tabu_search, kernel_if_ready, load_kernel
+from zhizao.c2m.scheduling.tabu_compiled import CompiledTabu, compiled_tabu_search, kernel_if_ready
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _loaded() -> None:
-    load_kernel()  # compiling (the first time after a change) is not what these tests time
+pytestmark = pytest.mark.usefixtures("compiled_kernel")
 
 
 @pytest.mark.parametrize("search", [compiled_tabu_search, tabu_search], ids=["compiled", "python"])
