@@ -16,6 +16,7 @@ from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.vision import synthetic
+from zhizao.vision.types import Task
 
 __all__ = ["store"]
 API = "/api/vision"
@@ -119,6 +120,30 @@ def test_a_model_for_another_product_gets_422(client: TestClient, world: World, 
     upload = client.post(f"{API}/stations/{station_id}/inspections", headers=headers,
                          files={"file": ("x.png", _png("good", 1), "image/png")})  # fmt: skip
     assert upload.status_code == 422 and "no model deployed" in upload.json()["error"]["message"]
+
+
+def test_a_station_threshold_is_deployed_and_bad_ones_get_422(
+    client: TestClient, world: World, database: Database
+) -> None:
+    owner = tenant(world, database)
+    headers = bearer(client, owner.account)
+    station_id = _station(client, headers, owner.equipment_id, None)
+    detector = model_row(database, owner.organisation_id, task=Task.DETECT, classes=("scratch",))
+    url = f"{API}/stations/{station_id}/model"
+    deployed = client.put(url, json={"model_id": detector, "threshold": 0.4}, headers=headers)
+    assert deployed.status_code == 200, deployed.text
+    assert (deployed.json()["model_id"], deployed.json()["threshold"]) == (detector, 0.4)
+    for body, message in [
+        ({"model_id": detector, "threshold": 1.2}, "at most 1"),
+        ({"model_id": model_row(database, owner.organisation_id), "threshold": 0.4}, "most probable class"),
+        ({"model_id": detector, "threshold": "high"}, "number"),
+    ]:
+        refused = client.put(url, json=body, headers=headers)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["fields"][0]["field"] == "body.threshold" and message in error["message"], error
+    kept = client.get(f"{API}/stations/{station_id}", headers=headers).json()
+    assert (kept["model_id"], kept["threshold"]) == (detector, 0.4)
 
 
 def test_another_tenants_station_is_404_and_officers_may_not_upload(

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from tests.conftest import World
 from tests.vision.station_support import (
     SIZE,
+    DarkSpotModel,
     HeatModel,
     model_row,
     produced,
@@ -119,6 +120,42 @@ def test_an_anomaly_heat_map_is_stored_as_a_translucent_overlay(
     # opaque where the spot is, clear on most of the surface
     assert alpha[sample.mask].mean() > 4 * alpha[~sample.mask].mean()
     assert np.median(alpha[~sample.mask]) == 0
+
+
+class SpotDetector(DarkSpotModel):
+    """The stand-in as a detector: its box (score 0.9) is what makes the part a defect."""
+
+    task = Task.DETECT
+
+
+def test_the_stations_threshold_decides_the_verdict_and_the_count(
+    world: World, database: Database, settings: Settings, store: TelemetryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = tenant(world, database)
+    anomaly_model = model_row(database, owner.organisation_id, task=Task.ANOMALY, classes=())
+    detector = model_row(database, owner.organisation_id, task=Task.DETECT, classes=("spot",))
+    station_id = station(database, owner, None)
+    spot = synthetic.to_png(synthetic.generate("spot", 3).image)
+
+    use_stand_in(monkeypatch, HeatModel())  # anomalous above its own 0.15
+    with database.session() as session:
+        stations.deploy_model(session, owner.principal, station_id, anomaly_model, 5.0)
+    lenient = _inspect(database, settings, store, station_id, spot)
+    assert (lenient.verdict_kind, lenient.counted_as, lenient.threshold) == (VerdictKind.PASS, CountedAs.GOOD, 5.0)
+
+    use_stand_in(monkeypatch, SpotDetector())
+    with database.session() as session:
+        stations.deploy_model(session, owner.principal, station_id, detector, 0.95)
+    passed = _inspect(database, settings, store, station_id, spot)
+    assert (passed.verdict_kind, passed.label, passed.threshold) == (VerdictKind.PASS, None, 0.95)
+    assert passed.confidence == pytest.approx(0.1)  # a weak pass: the review queue shows it
+    assert [(box["label"], box["score"], box["shown"]) for box in passed.boxes] == [("spot", 0.9, False)]
+    with database.session() as session:
+        stations.deploy_model(session, owner.principal, station_id, detector, 0.9)
+    flagged = _inspect(database, settings, store, station_id, spot)
+    assert (flagged.verdict_kind, flagged.label, flagged.counted_as) == (VerdictKind.DEFECT, "spot", CountedAs.SCRAP)
+    assert flagged.boxes[0]["shown"] is True
+    assert produced(database, store, owner.equipment_id) == (2, 1)
 
 
 def _bad_inputs() -> list[tuple[str, bytes, str]]:

@@ -15,6 +15,8 @@ from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.vision import pages_stations, synthetic
+from zhizao.vision.models import VisionModel
+from zhizao.vision.types import Task
 
 __all__ = ["store"]
 
@@ -135,3 +137,33 @@ def test_the_live_stream_sends_new_inspections_and_counts(
     assert first_id is not None
     newer = client.get(f"{station_url}/live?after={first_id.group(1)}").text
     assert newer.count("event: inspection") == 1
+
+
+def test_a_threshold_is_chosen_beside_the_models_operating_points(
+    client: TestClient, world: World, database: Database
+) -> None:
+    owner = tenant(world, database)
+    model_id = model_row(database, owner.organisation_id, task=Task.ANOMALY, classes=())
+    with database.session() as session, session.begin():
+        row = session.get(VisionModel, model_id)
+        assert row is not None
+        row.metrics = {
+            "operating_points": [
+                {"threshold": 10.05, "good_passed": 1.0, "defects_flagged": 0.208},
+                {"threshold": 7.5, "good_passed": 0.9, "defects_flagged": 0.55},
+            ]
+        }
+    sign_in_page(client, owner.account)
+    station_url = _create(client, owner.equipment_id)
+    token = csrf_field(client.get(station_url).text)
+    bad = client.post(f"{station_url}/deploy", data={"csrf_token": token, "model_id": str(model_id),
+                                                      "threshold": "lower"})  # fmt: skip
+    assert bad.status_code == 422 and "threshold" in bad.text
+    assert 'id="operating-points"' not in bad.text  # nothing was deployed
+    done = client.post(f"{station_url}/deploy", data={"csrf_token": token, "model_id": str(model_id),
+                                                       "threshold": " 7.5 "}, follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303
+    page = client.get(station_url).text
+    assert 'name="threshold" inputmode="decimal" value="7.5"' in page
+    table = page[page.index('id="operating-points"') :]
+    assert "10.0500" in table and "20.8%" in table and "90.0%" in table and "55.0%" in table

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tests.conftest import World
 from tests.vision.station_support import PRODUCT, model_row, principal_of, station, tenant
+from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.roles import Role
 from zhizao.db.engine import Database
 from zhizao.errors import Conflict, InputError, NotFound, PermissionDenied
@@ -20,6 +21,7 @@ from zhizao.vision import stations
 from zhizao.vision.models import TrainingStatus
 from zhizao.vision.station_models import SourceKind, VisionStation
 from zhizao.vision.station_schemas import StationCreate, StationUpdate
+from zhizao.vision.types import Task
 
 
 def test_a_station_gets_its_own_counter_device_bound_to_its_equipment(world: World, database: Database) -> None:
@@ -190,3 +192,37 @@ def test_changing_the_product_under_a_deployed_model_is_refused(world: World, da
     with database.session() as session:
         changed = stations.update_station(session, owner.principal, station_id, StationUpdate(product_code="P-OTHER"))
         assert changed.product_code == "P-OTHER"
+
+
+def test_a_threshold_is_deployed_with_its_model_and_dropped_with_it(world: World, database: Database) -> None:
+    owner = tenant(world, database)
+    anomaly = model_row(database, owner.organisation_id, task=Task.ANOMALY, classes=())
+    station_id = station(database, owner, None)
+    with database.session() as session:
+        deployed = stations.deploy_model(session, owner.principal, station_id, anomaly, 8.5)
+        assert (deployed.model_id, deployed.threshold) == (anomaly, 8.5)
+    with database.session() as session:  # deployed again without one: the model's own
+        assert stations.deploy_model(session, owner.principal, station_id, anomaly).threshold is None
+    with database.session() as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "vision_station.deploy").order_by(AuditEntry.id)
+        ).all()
+        assert [(entry.before, entry.after) for entry in entries] == [
+            ({"model_id": None, "threshold": None}, {"model_id": anomaly, "threshold": 8.5}),
+            ({"model_id": anomaly, "threshold": 8.5}, {"model_id": anomaly, "threshold": None}),
+        ]
+
+
+def test_a_threshold_the_model_cannot_take_changes_nothing(world: World, database: Database) -> None:
+    owner = tenant(world, database)
+    classifier = model_row(database, owner.organisation_id)
+    detector = model_row(database, owner.organisation_id, task=Task.DETECT, classes=("scratch",))
+    station_id = station(database, owner, detector)
+    cases = [(classifier, 0.5, "most probable class"), (detector, 2.0, "at most 1"), (None, 0.5, "needs a model")]
+    for model_id, threshold, message in cases:
+        with database.session() as session, pytest.raises(InputError, match=message) as raised:
+            stations.deploy_model(session, owner.principal, station_id, model_id, threshold)
+        assert raised.value.fields[0].field == "body.threshold"
+    with database.session() as session:
+        unchanged = stations.get_station(session, owner.principal, station_id)
+        assert (unchanged.model_id, unchanged.threshold) == (detector, None)

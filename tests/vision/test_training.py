@@ -17,7 +17,7 @@ from zhizao.accounts.principal import Principal
 from zhizao.accounts.roles import Role
 from zhizao.errors import Conflict, InputError, NotFound
 from zhizao.settings import Settings
-from zhizao.vision import datasets, detect, registry, training, versions
+from zhizao.vision import anomaly, datasets, detect, registry, training, versions
 from zhizao.vision.models import TrainingStatus, VisionModel
 from zhizao.vision.schemas import DatasetCreate, VersionCreate
 from zhizao.vision.types import Box, Task, VerdictKind
@@ -145,6 +145,7 @@ def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_pa
     assert model.options == {} and model.algorithm == detect.ALGORITHM + detect.FUSION_ALGORITHM  # no learned maps
     assert set(model.metrics["ap_per_class"]) == {"bar", "blob"}
     assert 0.5 <= model.metrics["map50"] <= 1.0
+    assert "operating_points" not in model.metrics  # every test image has a defect: no pass rate to weigh
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # training the anomaly model takes half a minute
@@ -171,8 +172,14 @@ def test_an_anomaly_model_trains_on_good_images_and_is_scored_by_auroc(
     with world.database.session() as session:
         compared = registry.compare(session, owner, dataset_id)
     assert (compared.models[0].headline_name, compared.models[0].headline) == ("image_auroc", 1.0)
-    heatmap = registry.load(settings, model).inspect(spots(7).astype(np.float32)).heatmap
+    loaded = registry.load(settings, model)
+    heatmap = loaded.inspect(spots(7).astype(np.float32)).heatmap
     assert heatmap is not None and heatmap.shape == (32, 32)
+    # what a station chooses its threshold from: the model's own first, then the lowest that passes every good image
+    assert isinstance(loaded, anomaly.AnomalyModel)
+    own, *lowered = figures["operating_points"]
+    assert own["threshold"] == loaded.threshold and own["good_passed"] == pytest.approx(figures["pass_rate"])
+    assert (lowered[0]["good_passed"], lowered[0]["defects_flagged"]) == (1.0, 1.0)  # AUROC 1: they separate
 
 
 def test_learned_maps_are_refused_by_field_where_they_cannot_be_honoured(

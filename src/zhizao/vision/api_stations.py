@@ -101,8 +101,9 @@ def update_station(station_id: IdPath, data: StationUpdate, principal: Manager, 
 
 @router.put("/stations/{station_id}/model")
 def deploy_model(station_id: IdPath, data: Deployment, principal: Manager, session: SessionDep) -> StationRead:
-    """Deploy a trained model of the station's enterprise and product (``null`` takes the model off)."""
-    return station_read(stations.deploy_model(session, principal, station_id, data.model_id))
+    """Deploy a trained model of the station's enterprise and product (``null`` takes the model off), optionally
+    with the station's own decision threshold (anomaly: a score; detect: a box score; none for classify)."""
+    return station_read(stations.deploy_model(session, principal, station_id, data.model_id, data.threshold))
 
 
 @router.post("/stations/{station_id}/token", status_code=status.HTTP_201_CREATED)

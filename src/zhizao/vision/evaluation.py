@@ -3,7 +3,9 @@
 - classify: accuracy and recall per class (``metrics``), with the confusion counts;
 - detect: mAP@0.5 (VOC all-point) and AP per class over the test images' boxes;
 - anomaly: image AUROC of the anomaly scores, defect images against defect-free ones, when the test split has
-  both; always the pass rate of the defect-free test images, and the share of defect images flagged.
+  both; always the pass rate of the defect-free test images, and the share of defect images flagged;
+- anomaly and detect, when the test split has defect-free images and defect images: the operating points a station
+  chooses its threshold from (``decision.operating_points``).
 
 Latency is the wall time of ``inspect`` per test image (decoding excluded), mean and 95th percentile in ms.
 An image the model's ``spec`` refuses (another size) is counted as rejected and left out of the figures.
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from zhizao.errors import InputError
-from zhizao.vision import metrics
+from zhizao.vision import decision, metrics
 from zhizao.vision.model import InspectionModel
 from zhizao.vision.types import Box, GreyImage, Task, Verdict, VerdictKind
 
@@ -90,7 +92,11 @@ def _detect(test: Sequence[TestImage], verdicts: Sequence[Verdict], classes: Seq
     if not any(truth):
         return {"map50": None, "note": "the test split holds no boxes"}
     mean, per_class = metrics.mean_average_precision(truth, found, 0.5)
-    return {"map50": mean, "ap_per_class": per_class}
+    scores = [decision.part_score(verdict, Task.DETECT) for verdict in verdicts]
+    good = [score for score, boxes in zip(scores, truth, strict=True) if not boxes]
+    defect = [score for score, boxes in zip(scores, truth, strict=True) if boxes]
+    points = decision.operating_points(Task.DETECT, good, defect, None)
+    return {"map50": mean, "ap_per_class": per_class, **({"operating_points": points} if points else {})}
 
 
 def _anomaly(test: Sequence[TestImage], verdicts: Sequence[Verdict], classes: Sequence[str]) -> dict[str, Any]:
@@ -112,6 +118,11 @@ def _anomaly(test: Sequence[TestImage], verdicts: Sequence[Verdict], classes: Se
                 [defect[i] for i in chosen], [verdicts[i].score for i in chosen]
             )  # that defect class against every good test image
         result["auroc_per_class"] = per_class
+        scores = [verdict.score for verdict in verdicts]
+        result["operating_points"] = decision.operating_points(
+            Task.ANOMALY, [score for score, bad in zip(scores, defect, strict=True) if not bad],
+            [score for score, bad in zip(scores, defect, strict=True) if bad], verdicts[0].threshold,
+        )  # fmt: skip
     return result
 
 

@@ -53,6 +53,7 @@ from zhizao.telemetry.models import Equipment
 from zhizao.telemetry.store.base import Batch, Point, TelemetryStore
 from zhizao.telemetry.timeutil import now_us
 from zhizao.vision import registry, stations, storage
+from zhizao.vision.decision import at_threshold
 from zhizao.vision.metrics import box_iou
 from zhizao.vision.model import InspectionModel
 from zhizao.vision.models import VisionModel
@@ -108,12 +109,15 @@ def inspect(
         row = session.get(VisionModel, station.model_id) if station.model_id else None
         if row is None or not row.path:
             raise InputError.for_field("station", f"station {station.name} has no model deployed")
+        threshold = station.threshold
     model = load_deployed(settings, row)
     prepared, image = storage.prepare(content, field)
     model.spec.check(image, field)
     started = time.perf_counter()
-    verdict = model.inspect(image)
+    verdict = at_threshold(model.inspect(image), model.task, threshold)
     latency_ms = (time.perf_counter() - started) * 1000.0
+    # a detector's verdict has no threshold of its own (its score is a probability); the station's is recorded
+    decided_at = verdict.threshold if verdict.threshold is not None else threshold
     staged = _Files(settings.data_dir)
     try:
         image_path = staged.write(IMAGE_DIR, prepared.content)
@@ -127,7 +131,7 @@ def inspect(
                 source=source, received_at=received_at or datetime.now(UTC), counted_at_us=reading.ts_us,
                 image_path=image_path, original_name=(original_name or "")[:255] or None, width=prepared.width,
                 height=prepared.height, verdict_kind=verdict.kind, label=verdict.label, score=float(verdict.score),
-                threshold=verdict.threshold, confidence=confidence_of(verdict), boxes=boxes_json(verdict),
+                threshold=decided_at, confidence=confidence_of(verdict), boxes=boxes_json(verdict, threshold),
                 heatmap_path=heatmap_path, model_id=row.id, latency_ms=latency_ms, counted_as=counted,
             )  # fmt: skip
             session.add(inspection)
@@ -230,17 +234,18 @@ def _behind(store: TelemetryStore, signals: dict[str, int], station: VisionStati
     )
 
 
-def boxes_json(verdict: Verdict) -> list[dict[str, Any]]:
+def boxes_json(verdict: Verdict, threshold: float | None = None) -> list[dict[str, Any]]:
     """Every box of the verdict, best first. ``shown``: drawn over the image — the best box, and each other box
     scoring at least ``SHOWN_SHARE`` of it that overlaps no box drawn already by more than ``SHOWN_OVERLAP`` IoU
     (a detector returns weaker and overlapping candidates too, which would hide the defect under a pile of
-    rectangles; they stay in the record)."""
+    rectangles; they stay in the record); with a station's threshold, only boxes at or above it."""
     ranked = sorted(verdict.boxes, key=lambda box: -box.score)
     best = ranked[0].score if ranked else 0.0
     drawn: list[Box] = []
     rows: list[dict[str, Any]] = []
     for box in ranked:
         shown = box.score >= SHOWN_SHARE * best and all(box_iou(box, other) <= SHOWN_OVERLAP for other in drawn)
+        shown = shown and (threshold is None or box.score >= threshold)
         if shown:
             drawn.append(box)
         rows.append({"x0": box.x0, "y0": box.y0, "x1": box.x1, "y1": box.y1, "label": box.label,

@@ -40,7 +40,7 @@ from zhizao.vision.station_models import (
     VisionRejection,
     VisionStation,
 )
-from zhizao.vision.station_schemas import ReviewIn, StationCreate, StationUpdate
+from zhizao.vision.station_schemas import Deployment, ReviewIn, StationCreate, StationUpdate
 from zhizao.vision.types import VerdictKind
 
 router = APIRouter(include_in_schema=False)
@@ -168,10 +168,14 @@ def upload(
 
 
 @router.post(BASE + "/{station_id}/deploy")
-def deploy(request: Request, station_id: IdPath, principal: Manager, session: SessionDep, model_id: Field = None
-           ) -> Response:  # fmt: skip
-    chosen = optional_int(model_id)
-    _done, problems = attempt(lambda: stations.deploy_model(session, principal, station_id, chosen))
+def deploy(request: Request, station_id: IdPath, principal: Manager, session: SessionDep, model_id: Field = None,
+           threshold: Field = None) -> Response:  # fmt: skip
+    def run() -> object:
+        chosen = Deployment.model_validate({"model_id": optional_int(model_id), "threshold": (threshold or "").strip()
+                                            or None})  # fmt: skip
+        return stations.deploy_model(session, principal, station_id, chosen.model_id, chosen.threshold)
+
+    _done, problems = attempt(run)
     if not problems:
         return RedirectResponse(f"{BASE}/{station_id}", status_code=303)
     session.rollback()

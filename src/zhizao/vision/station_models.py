@@ -69,6 +69,7 @@ class VisionStation(Base):
     folder: Mapped[str | None] = mapped_column(String(200))
     mqtt_topic: Mapped[str | None] = mapped_column(String(512), index=True)  # mqtt: the topic naming new images
     model_id: Mapped[int | None] = mapped_column(ForeignKey("vision_model.id", ondelete="SET NULL"), index=True)
+    threshold: Mapped[float | None] = mapped_column(Float)  # the station's own for that model (``decision``)
     # The camera gateway's token: SHA-256 only (it carries 256 random bits); shown once when issued.
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_issued_at: Mapped[datetime | None]

@@ -49,9 +49,13 @@ class StationUpdate(BaseModel):
 
 
 class Deployment(BaseModel):
+    """``threshold``: the station's own decision threshold for this model (``vision.decision``); none or null
+    decides at the model's own. It belongs to the deployment: deploying again without one drops it."""
+
     model_config = ConfigDict(extra="forbid")
 
     model_id: IdField | None  # None takes the model off the station
+    threshold: Annotated[float, Field(allow_inf_nan=False)] | None = None
 
 
 class StationRead(BaseModel):
@@ -66,6 +70,7 @@ class StationRead(BaseModel):
     folder: str | None
     mqtt_topic: str | None
     model_id: int | None
+    threshold: float | None
     device_id: int | None
     good_total: int
     scrap_total: int

@@ -36,13 +36,14 @@ from zhizao.telemetry.kinds import DataType, Protocol, SignalKind
 from zhizao.telemetry.machinery import GOOD_COUNTER, SCRAP_COUNTER
 from zhizao.telemetry.models import Device, Equipment, Signal
 from zhizao.telemetry.scope import enterprise_for_write, same_enterprise
+from zhizao.vision.decision import check_threshold
 from zhizao.vision.models import TrainingStatus, VisionModel
 from zhizao.vision.station_models import SourceKind, VisionStation
 from zhizao.vision.station_schemas import GatewayToken, StationCreate, StationUpdate
 
 STATION_FIELDS = (
     "organisation_id", "equipment_id", "name", "product_code", "source_kind", "folder", "mqtt_topic", "model_id",
-    "active",
+    "threshold", "active",
 )  # fmt: skip
 READERS = frozenset({Role.ADMIN, Role.OFFICER, Role.ENTERPRISE})
 MANAGERS = frozenset({Role.ADMIN, Role.ENTERPRISE})
@@ -157,16 +158,26 @@ def update_station(session: Session, actor: Principal, station_id: int, data: St
     return station
 
 
-def deploy_model(session: Session, actor: Principal, station_id: int, model_id: int | None) -> VisionStation:
-    """Put a trained model of the station's enterprise and product on the station (None: take it off)."""
+def deploy_model(
+    session: Session, actor: Principal, station_id: int, model_id: int | None, threshold: float | None = None
+) -> VisionStation:
+    """Put a trained model of the station's enterprise and product on the station (None: take it off), deciding
+    at ``threshold`` (None: the model's own; see ``decision``)."""
     with session.begin():
         station = get_station(session, actor, station_id, manage=True)
         session.refresh(station, with_for_update=True)
-        before = station.model_id
-        station.model_id = None if model_id is None else _deployable(session, station, model_id).id
+        before = {"model_id": station.model_id, "threshold": station.threshold}
+        if model_id is None:
+            if threshold is not None:
+                raise InputError.for_field("body.threshold", "a threshold needs a model to decide with")
+            station.model_id, station.threshold = None, None
+        else:
+            model = _deployable(session, station, model_id)
+            station.model_id, station.threshold = model.id, check_threshold(model.task, threshold)
         audit.record(
             session, actor, action="vision_station.deploy", entity_type="vision_station", entity_id=station.id,
-            organisation_id=station.organisation_id, before={"model_id": before}, after={"model_id": station.model_id},
+            organisation_id=station.organisation_id, before=before,
+            after={"model_id": station.model_id, "threshold": station.threshold},
         )  # fmt: skip
     return station
 
