@@ -19,6 +19,7 @@ BOXES = (Box(10, 10, 40, 40, "scratch", 0.62), Box(60, 60, 90, 90, "patches", 0.
         (Task.DETECT, 0.0, "above 0 and at most 1"),
         (Task.DETECT, 1.5, "above 0 and at most 1"),
         (Task.ANOMALY, float("nan"), "finite"),
+        (Task.ANOMALY, 0.0, "above 0"),  # good images score about 0: everything would be flagged
     ],
 )
 def test_thresholds_a_model_cannot_take_are_refused_by_field(task: Task, threshold: float, message: str) -> None:
@@ -29,7 +30,7 @@ def test_thresholds_a_model_cannot_take_are_refused_by_field(task: Task, thresho
 
 def test_thresholds_a_model_can_take() -> None:
     assert check_threshold(Task.DETECT, 1.0) == 1.0
-    assert check_threshold(Task.ANOMALY, -2.5) == -2.5  # standardised scores may be negative
+    assert check_threshold(Task.ANOMALY, 12.5) == 12.5
     assert check_threshold(Task.CLASSIFY, None) is None
 
 
@@ -40,6 +41,7 @@ def test_an_anomaly_verdict_is_decided_at_the_stations_threshold() -> None:
     laxer = at_threshold(Verdict(VerdictKind.PASS, None, 7.0, threshold=10.0), Task.ANOMALY, 6.0)
     assert (laxer.kind, laxer.threshold) == (VerdictKind.ANOMALOUS, 6.0)
     assert at_threshold(verdict, Task.ANOMALY, None) is verdict
+    assert at_threshold(verdict, Task.ANOMALY, 11.0).kind is VerdictKind.PASS  # anomalous only above it
 
 
 def test_a_detector_verdict_needs_a_box_at_the_threshold() -> None:
@@ -70,10 +72,19 @@ def test_operating_points_of_a_detector() -> None:
     good = [0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.1, 0.2, 0.3, 0.4]  # the best box of each defect-free image (0: none)
     defect = [0.1, 0.35, 0.9]
     points = operating_points(Task.DETECT, good, defect, None)
-    # a box counts at or above the threshold, so each lies a step past the best box that must pass
-    assert [round(point["threshold"], 4) for point in points] == [0.4, 0.3]
+    # a box counts at or above the threshold, so each lies a step (of the 4 decimals shown) past the box that passes
+    assert [point["threshold"] for point in points] == [0.4001, 0.3001]
     assert [(point["good_passed"], point["defects_flagged"]) for point in points] == [
         (1.0, pytest.approx(1 / 3)),
         (0.9, pytest.approx(2 / 3)),
     ]
     assert operating_points(Task.DETECT, [], defect, None) == []
+
+
+def test_operating_point_thresholds_are_what_a_person_types_back() -> None:
+    good = [1.0] * 9 + [9.87654321]
+    anomaly_points = operating_points(Task.ANOMALY, good, [9.87659, 20.0], None)
+    assert anomaly_points[0] == {"threshold": 9.8766, "good_passed": 1.0, "defects_flagged": 0.5}
+    # a detector's threshold stays a box score: 0.99995 rounds up to 1.0; past a box of 1.0 there is none
+    assert [point["threshold"] for point in operating_points(Task.DETECT, [0.2, 0.99995], [1.0], None)] == [1.0]
+    assert operating_points(Task.DETECT, [0.2, 1.0], [1.0], None) == []

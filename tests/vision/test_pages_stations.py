@@ -158,12 +158,18 @@ def test_a_threshold_is_chosen_beside_the_models_operating_points(
     token = csrf_field(client.get(station_url).text)
     bad = client.post(f"{station_url}/deploy", data={"csrf_token": token, "model_id": str(model_id),
                                                       "threshold": "lower"})  # fmt: skip
-    assert bad.status_code == 422 and "threshold" in bad.text
+    assert bad.status_code == 422 and "valid number" in bad.text
     assert 'id="operating-points"' not in bad.text  # nothing was deployed
     done = client.post(f"{station_url}/deploy", data={"csrf_token": token, "model_id": str(model_id),
                                                        "threshold": " 7.5 "}, follow_redirects=False)  # fmt: skip
     assert done.status_code == 303
     page = client.get(station_url).text
-    assert 'name="threshold" inputmode="decimal" value="7.5"' in page
+    assert '<span id="current-threshold">7.5</span>' in page
     table = page[page.index('id="operating-points"') :]
     assert "10.0500" in table and "20.8%" in table and "90.0%" in table and "55.0%" in table
+    # "none" takes the model off, with whatever the threshold field holds
+    off = client.post(f"{station_url}/deploy", data={"csrf_token": token, "model_id": "", "threshold": "7.5"},
+                      follow_redirects=False)  # fmt: skip
+    assert off.status_code == 303
+    page = client.get(station_url).text
+    assert 'id="current-threshold"' not in page and 'id="operating-points"' not in page

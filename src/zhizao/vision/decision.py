@@ -12,7 +12,8 @@ scraps too many good parts, sets its own at deployment:
 
 An operating point says, on the model's test split, what share of the defect-free images would pass and what
 share of the defect images would be flagged at a threshold: the model's own, and the lowest at which at least
-100 %, 99 %, 95 % and 90 % of the defect-free images pass.
+100 %, 99 %, 95 % and 90 % of the defect-free images pass (rounded up to 4 decimals, and the shares counted at the
+rounded value, so that typing the threshold shown gives what it says).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from zhizao.errors import InputError
 from zhizao.vision.types import Task, Verdict, VerdictKind
 
 PASS_SHARES = (1.0, 0.99, 0.95, 0.9)
-DETECT_STEP = 1e-6  # box scores are probabilities; a threshold this far above one lets that box pass
+DECIMALS = 4  # operating points' thresholds are rounded up to what a person reads and types back
 
 
 def check_threshold(task: Task, threshold: float | None, field: str = "body.threshold") -> float | None:
@@ -41,6 +42,8 @@ def check_threshold(task: Task, threshold: float | None, field: str = "body.thre
                                    "no threshold")  # fmt: skip
     if task is Task.DETECT and not 0.0 < threshold <= 1.0:
         raise InputError.for_field(field, "a detector's threshold is a box score, above 0 and at most 1")
+    if task is Task.ANOMALY and threshold <= 0.0:  # the scores' median on good images is 0; confidence needs > 0
+        raise InputError.for_field(field, "an anomaly threshold is a score above 0")
     return float(threshold)
 
 
@@ -75,10 +78,11 @@ def operating_points(
     thresholds: list[float] = [] if own is None else [own]
     for share in PASS_SHARES:
         kept = float(good_scores[math.ceil(share * len(good_scores)) - 1])  # this many good images must pass
-        if task is Task.ANOMALY:  # anomalous above the threshold
-            thresholds.append(kept)
-        elif kept < 1.0:  # a box counts at or above it, so the threshold lies just past the kept image's best box
-            thresholds.append(kept + DETECT_STEP)
+        threshold = _rounded_up(kept)
+        if task is Task.DETECT and threshold == kept:  # a box counts at or above it: the threshold must lie past
+            threshold = round(kept + 10.0**-DECIMALS, DECIMALS)
+        if task is Task.ANOMALY or threshold <= 1.0:
+            thresholds.append(threshold)
     points: list[dict[str, float]] = []
     for threshold in dict.fromkeys(thresholds):
         flagged_good = good_scores > threshold if task is Task.ANOMALY else good_scores >= threshold
@@ -89,3 +93,10 @@ def operating_points(
             "defects_flagged": float(flagged_defect.mean()),
         })  # fmt: skip
     return points
+
+
+def _rounded_up(value: float) -> float:
+    """``value`` rounded up to ``DECIMALS`` decimals (a float that prints as it is typed)."""
+    scale = 10.0**DECIMALS
+    rounded = round(math.ceil(value * scale - 1e-9) / scale, DECIMALS)
+    return rounded if rounded >= value else round(rounded + 1.0 / scale, DECIMALS)

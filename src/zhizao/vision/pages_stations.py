@@ -171,8 +171,10 @@ def upload(
 def deploy(request: Request, station_id: IdPath, principal: Manager, session: SessionDep, model_id: Field = None,
            threshold: Field = None) -> Response:  # fmt: skip
     def run() -> object:
-        chosen = Deployment.model_validate({"model_id": optional_int(model_id), "threshold": (threshold or "").strip()
-                                            or None})  # fmt: skip
+        chosen_model = optional_int(model_id)
+        # "none" takes the model off, whatever the threshold field holds
+        typed = (threshold or "").strip() if chosen_model is not None else ""
+        chosen = Deployment.model_validate({"model_id": chosen_model, "threshold": typed or None})
         return stations.deploy_model(session, principal, station_id, chosen.model_id, chosen.threshold)
 
     _done, problems = attempt(run)
