@@ -250,6 +250,10 @@ def test_evaluate_states_the_split_and_measures(tmp_path: Path) -> None:
     assert report.pixel_best_f1 is not None and 0 < report.pixel_best_f1 <= 1
     assert report.training_seconds > 0 and report.latency_ms_mean > 0
     assert report.latency_ms_p95 >= report.latency_ms_mean * 0.5
+    own, *lowered = report.operating_points  # the model's own threshold, then the ones a station may choose
+    assert own["threshold"] == report.threshold
+    assert (own["good_passed"], own["defects_flagged"]) == pytest.approx((report.free_passed, report.defects_flagged))
+    assert lowered[0]["good_passed"] == 1.0 and lowered[0]["threshold"] <= own["threshold"] + 1e-4
     with pytest.raises(InputError):
         evaluate(tmp_path, train_share=1.0)
 
@@ -262,5 +266,7 @@ def test_evaluate_command_takes_the_copy_count_and_refuses_zero(tmp_path: Path) 
     assert done.exit_code == 0, done.output
     report = json.loads(done.output.strip().splitlines()[-1])
     assert (report["train_images"], report["test_defect_images"]) == (9, {"Spot": 6})
+    table = runner.invoke(cli.app, [*base[:-1], "--copies", "2"], prog_name="zhizao")
+    assert table.exit_code == 0 and "station threshold  defect-free passed  defects flagged" in table.output
     refused = runner.invoke(cli.app, [*base, "--copies", "0"], prog_name="zhizao")
     assert refused.exit_code != 0 and "--copies" in refused.output

@@ -179,5 +179,10 @@ def evaluate_anomaly(
     say(f"image AUROC {report.image_auroc:.4f}; pixel AUROC {pixel}, best pixel F1 {best}")
     say(f"at the model's threshold {report.threshold:.3f}: {report.free_passed:.1%} of the defect-free test images "
         f"pass, {report.defects_flagged:.1%} of the defect images are flagged")  # fmt: skip
+    _table(
+        ["station threshold", "defect-free passed", "defects flagged"],
+        [[point["threshold"], point["good_passed"], point["defects_flagged"]] for point in report.operating_points],
+        [".4f", ".1%", ".1%"],
+    )
     say(f"training {report.training_seconds:.1f} s; latency per image {report.latency_ms_mean:.1f} ms mean, "
         f"{report.latency_ms_p95:.1f} ms p95")  # fmt: skip

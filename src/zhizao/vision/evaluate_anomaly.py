@@ -9,8 +9,8 @@ Figures: image AUROC (defect vs defect-free test images), per defect class (that
 images); pixel AUROC over every pixel of every test image at its own size (mask grey level > 127 is a defect pixel;
 defect-free images count as all normal; an image whose mask is missing or empty adds normal pixels only); the best
 pixel F1 over 1,024 thresholds at quantiles of the scores; the share of test images on each side of the model's own
-threshold; training seconds and inspection latency per image (the whole ``inspect``: resize, features, map at full
-size).
+threshold, and of the thresholds a station may choose instead (``decision.operating_points``); training seconds
+and inspection latency per image (the whole ``inspect``: resize, features, map at full size).
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zhizao.errors import InputError
-from zhizao.vision import anomaly
+from zhizao.vision import anomaly, decision
 from zhizao.vision.folders import read_anomaly
 from zhizao.vision.images import read_grey, read_mask
 from zhizao.vision.metrics import auroc
 from zhizao.vision.splits import DEFAULT_SEED, stratified_holdout
-from zhizao.vision.types import VerdictKind
+from zhizao.vision.types import Task, VerdictKind
 
 DEFAULT_TRAIN_SHARE = 0.6
 F1_THRESHOLDS = 1024
@@ -51,6 +51,7 @@ class AnomalyReport:
     threshold: float
     free_passed: float  # share of defect-free test images the model's threshold passes
     defects_flagged: float  # share of defect test images it flags
+    operating_points: list[dict[str, float]]  # the same at the thresholds a station may choose (``decision``)
     training_seconds: float
     latency_ms_mean: float
     latency_ms_p95: float
@@ -137,6 +138,9 @@ def evaluate(
         threshold=model.threshold,
         free_passed=float(np.mean(~flagged[~is_defect])),
         defects_flagged=float(np.mean(flagged[is_defect])),
+        operating_points=decision.operating_points(
+            Task.ANOMALY, scores[~is_defect].tolist(), scores[is_defect].tolist(), model.threshold
+        ),
         training_seconds=round(training_seconds, 2),
         latency_ms_mean=float(milliseconds.mean()),
         latency_ms_p95=float(np.percentile(milliseconds, 95)),
