@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -52,12 +53,18 @@ def at_threshold(verdict: Verdict, task: Task, threshold: float | None) -> Verdi
     if threshold is None or task is Task.CLASSIFY:
         return verdict
     if task is Task.ANOMALY:
-        kind = VerdictKind.ANOMALOUS if verdict.score > threshold else VerdictKind.PASS
+        kind = VerdictKind.ANOMALOUS if flags(task, verdict.score, threshold) else VerdictKind.PASS
         return replace(verdict, kind=kind, threshold=threshold)
     best = max(verdict.boxes, key=lambda box: box.score, default=None)
-    if best is not None and best.score >= threshold:
+    if best is not None and flags(task, best.score, threshold):
         return Verdict(VerdictKind.DEFECT, best.label, best.score, verdict.boxes)
     return Verdict(VerdictKind.PASS, None, 1.0 - (best.score if best else 0.0), verdict.boxes)
+
+
+def flags(task: Task, score: Any, threshold: float) -> Any:
+    """Whether ``score`` (a number or an array) is flagged at ``threshold``: an anomaly score above it, a box score
+    at or above it. The one place the rule is stated, for verdicts and operating points alike."""
+    return score > threshold if task is Task.ANOMALY else score >= threshold
 
 
 def part_score(verdict: Verdict, task: Task) -> float:
@@ -85,12 +92,10 @@ def operating_points(
             thresholds.append(threshold)
     points: list[dict[str, float]] = []
     for threshold in dict.fromkeys(thresholds):
-        flagged_good = good_scores > threshold if task is Task.ANOMALY else good_scores >= threshold
-        flagged_defect = defect_scores > threshold if task is Task.ANOMALY else defect_scores >= threshold
         points.append({
             "threshold": threshold,
-            "good_passed": float(1.0 - flagged_good.mean()),
-            "defects_flagged": float(flagged_defect.mean()),
+            "good_passed": float(1.0 - flags(task, good_scores, threshold).mean()),
+            "defects_flagged": float(flags(task, defect_scores, threshold).mean()),
         })  # fmt: skip
     return points
 
