@@ -45,7 +45,7 @@ from zhizao.telemetry.models import Device
 from zhizao.telemetry.store.base import TelemetryStore
 from zhizao.telemetry.store.factory import open_store
 from zhizao.web.app import create_app
-from zhizao.web.prepare import prepare_routes
+from zhizao.web.prepare import prepare_to_serve
 
 logger = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ async def run_demo(
     before_production: Callable[[], object] | None = None,
 ) -> None:
     app = create_app(settings, database)
-    prepare_routes(app)
+    prepare_to_serve(app)
     base_url = f"http://{settings.host}:{settings.port}"
     tokens = issue_demo_tokens(database, base_url)
     enterprise_id = demo_enterprise_id(database)

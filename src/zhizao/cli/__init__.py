@@ -131,10 +131,10 @@ def _serve(settings: Settings, announce: str) -> None:
 
     from zhizao.telemetry.commands.mqtt import open_publisher
     from zhizao.web.app import create_app
-    from zhizao.web.prepare import prepare_routes
+    from zhizao.web.prepare import prepare_to_serve
 
     application = create_app(settings)
-    prepare_routes(application)
+    prepare_to_serve(application)
     # Remote commands to MQTT devices go out through the service account (it connects on the first command).
     publisher = open_publisher(settings.mqtt_url, client_id=f"zhizao-web-{socket.gethostname()}-{os.getpid()}")
     application.state.command_publisher = publisher

@@ -5,7 +5,8 @@ neighbourhood (N7 insertions, an elite set to restart from).
 Compiling costs seconds (7.6 s here) and loading the compiled code from numba's disk cache (``cache=True``: only the
 first process after a change to tabu_kernel.py compiles) 0.5-0.8 s, so it happens once per process, in a background
 thread that the first ``kernel_if_ready(wait_s)`` starts; a solve waits for it a little and otherwise uses the
-pure-Python search. ``load_kernel()`` waits for it (the benchmark calls it before the first instance).
+pure-Python search. ``load_kernel()`` waits for it: the benchmark calls it before the first instance, ``zhizao serve``
+and ``zhizao demo`` before they take requests (``zhizao.web.prepare``).
 """
 
 from __future__ import annotations
