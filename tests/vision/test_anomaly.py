@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy
 from PIL import Image
 from sklearn.ensemble import HistGradientBoostingClassifier
 from typer.testing import CliRunner
@@ -266,7 +267,9 @@ def test_evaluate_command_takes_the_copy_count_and_refuses_zero(tmp_path: Path) 
     assert done.exit_code == 0, done.output
     report = json.loads(done.output.strip().splitlines()[-1])
     assert (report["train_images"], report["test_defect_images"]) == (9, {"Spot": 6})
+    assert report["environment"]["scipy"] == scipy.__version__
     table = runner.invoke(cli.app, [*base[:-1], "--copies", "2"], prog_name="zhizao")
     assert table.exit_code == 0 and "station threshold  defect-free passed  defects flagged" in table.output
+    assert f"scipy {scipy.__version__}" in table.output.splitlines()[-1]
     refused = runner.invoke(cli.app, [*base, "--copies", "0"], prog_name="zhizao")
     assert refused.exit_code != 0 and "--copies" in refused.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,8 @@ def test_cli_evaluates_a_folder(tmp_path: Path) -> None:
     result = zhizao("vision", "evaluate", "classify", "--data", str(root), "--folds", "2")
     assert result.exit_code == 0, result.output
     assert "mean accuracy" in result.stdout and "scratches" in result.stdout
+    assert f"measured with python {platform.python_version()}, zhizao " in result.stdout
+    assert f"numpy {np.__version__}" in result.stdout
     result = zhizao("vision", "evaluate", "classify", "--data", str(root), "--folds", "2", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -172,6 +175,7 @@ def test_cli_evaluates_a_folder(tmp_path: Path) -> None:
     assert report["mean_accuracy"] >= 0.9
     assert set(report["recall"]) == set(CLASSES)
     assert report["latency_ms_p95"] >= report["latency_ms_mean"] * 0.5 > 0
+    assert report["environment"]["numpy"] == np.__version__
 
 
 def test_cli_names_an_empty_class_folder(tmp_path: Path) -> None:

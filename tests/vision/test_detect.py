@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import sklearn
 from PIL import Image
 
 from zhizao.errors import InputError
@@ -170,5 +171,6 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
     assert report.train_seconds > 0
     assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
     assert report.as_dict()["algorithm"] == detect.ALGORITHM + detect.FUSION_ALGORITHM
+    assert report.as_dict()["environment"]["scikit-learn"] == sklearn.__version__  # the trees' library, named
     with pytest.raises(InputError, match="between 0 and 1"):
         evaluate(tmp_path, test_share=1.5)

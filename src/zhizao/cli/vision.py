@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from zhizao.cli.common import err, guarded, say
 from zhizao.cli.vision_datasets import LearnedMaps
 from zhizao.cli.vision_datasets import register as register_dataset_commands
+from zhizao.vision.provenance import described
 from zhizao.vision.splits import DEFAULT_SEED
 
 vision_app = typer.Typer(help="AI visual quality inspection: defect classification, detection, anomaly.",
@@ -66,6 +67,10 @@ def _cell(value: object, spec: str) -> str:
     return format(value, spec)
 
 
+def _say_environment(environment: dict[str, str]) -> None:
+    say(f"measured with {described(environment)}")
+
+
 @evaluate_app.command("classify")
 def evaluate_classify(
     data: Data,
@@ -109,6 +114,7 @@ def evaluate_classify(
         f"(pooled {report.pooled_accuracy:.4f}); training {report.mean_train_seconds:.1f} s per fold "
         f"({report.mean_train_cpu_seconds:.1f} s CPU); latency per image {report.latency_ms_mean:.1f} ms mean, "
         f"{report.latency_ms_p95:.1f} ms p95 ({report.latency_cpu_ms_mean:.1f} ms CPU)")  # fmt: skip
+    _say_environment(report.environment)
 
 
 TestShare = Annotated[float, typer.Option(help="Share of each class's images held out for testing.", min=0.01,
@@ -139,6 +145,7 @@ def evaluate_detect(
     say("")
     say(f"mAP@0.5 {report.map50:.4f}; training {report.train_seconds:.1f} s; latency per image "
         f"{report.latency_ms_mean:.1f} ms mean, {report.latency_ms_p95:.1f} ms p95")  # fmt: skip
+    _say_environment(report.environment)
 
 
 TrainShare = Annotated[float, typer.Option(help="Share of the defect-free images the model trains on.", min=0.05,
@@ -186,3 +193,4 @@ def evaluate_anomaly(
     )
     say(f"training {report.training_seconds:.1f} s; latency per image {report.latency_ms_mean:.1f} ms mean, "
         f"{report.latency_ms_p95:.1f} ms p95")  # fmt: skip
+    _say_environment(report.environment)

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from zhizao.errors import InputError
-from zhizao.vision import anomaly, decision
+from zhizao.vision import anomaly, decision, provenance
 from zhizao.vision.folders import read_anomaly
 from zhizao.vision.images import read_grey, read_mask
 from zhizao.vision.metrics import auroc
@@ -56,6 +56,7 @@ class AnomalyReport:
     latency_ms_mean: float
     latency_ms_p95: float
     notes: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=provenance.versions)  # what the figures were measured with
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

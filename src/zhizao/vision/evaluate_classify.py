@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from zhizao.errors import InputError
-from zhizao.vision import classify, features
+from zhizao.vision import classify, features, provenance
 from zhizao.vision.folders import read_classes
 from zhizao.vision.images import read_grey
 from zhizao.vision.metrics import accuracy, recall_per_class
@@ -68,6 +68,7 @@ class ClassifyEvaluation:
     latency_ms_mean: float
     latency_ms_p95: float
     latency_cpu_ms_mean: float
+    environment: dict[str, str] = field(default_factory=provenance.versions)  # what the figures were measured with
 
     @property
     def mean_train_seconds(self) -> float:

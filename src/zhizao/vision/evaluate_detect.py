@@ -9,13 +9,13 @@ wall time of ``DetectorModel.inspect`` per test image, decoding excluded.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from zhizao.errors import InputError
-from zhizao.vision import detect
+from zhizao.vision import detect, provenance
 from zhizao.vision.folders import read_boxes
 from zhizao.vision.images import read_grey
 from zhizao.vision.metrics import mean_average_precision
@@ -37,6 +37,7 @@ class DetectReport:
     train_seconds: float
     latency_ms_mean: float
     latency_ms_p95: float
+    environment: dict[str, str] = field(default_factory=provenance.versions)  # what the figures were measured with
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in self.__slots__}
