@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -17,7 +18,7 @@ from tests.vision.vision_world import png, principal, spots, stripes, surface
 from zhizao.accounts.models import AuditEntry
 from zhizao.accounts.roles import Role
 from zhizao.settings import Settings
-from zhizao.vision import datasets, training, versions
+from zhizao.vision import datasets, provenance, training, versions
 from zhizao.vision.models import VisionDataset, VisionImage, VisionModel
 from zhizao.vision.schemas import DatasetCreate, VersionCreate
 from zhizao.vision.types import Task
@@ -147,6 +148,8 @@ def test_the_comparison_page_sets_models_side_by_side(client: TestClient, world:
         assert cells(page, f'data-class="{name}"') == [name, *recalls]
     assert cells(page, 'id="row-latency"')[1:] == [f"{m.latency_ms:.2f}" for m in models if m.latency_ms]
     assert cells(page, 'id="row-train-seconds"')[1:] == [f"{m.train_seconds:.1f}" for m in models if m.train_seconds]
+    software = [provenance.described(m.metrics["environment"]) for m in models]
+    assert cells(page, 'id="row-environment"')[1:] == software and f"numpy {np.__version__}" in software[0]
     registry_page = client.get("/vision/models").text
     assert all(f'id="model-{m.id}"' in registry_page for m in models)
 

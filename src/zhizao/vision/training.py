@@ -32,7 +32,7 @@ from zhizao.db.base import utcnow
 from zhizao.db.engine import Database
 from zhizao.errors import Conflict, InputError, NotFound, ZhizaoError
 from zhizao.settings import Settings
-from zhizao.vision import access, storage
+from zhizao.vision import access, provenance, storage
 from zhizao.vision.evaluation import TestImage, evaluate
 from zhizao.vision.labelling import box_of
 from zhizao.vision.model import InspectionModel
@@ -152,7 +152,7 @@ def run_training(session: Session, settings: Settings, model_id: int, actor: Pri
         session.add(model)
         model.status, model.finished_at = TrainingStatus.DONE, utcnow()
         model.algorithm, model.train_seconds, model.latency_ms = algorithm[:400], seconds, result.latency_ms
-        model.metrics = result.metrics
+        model.metrics = {**result.metrics, "environment": provenance.versions()}  # what the figures depend on
         model.path = folder.relative_to(settings.data_dir).as_posix()
         audit.record(
             session, actor, action="vision_model.done", entity_type="vision_model", entity_id=model.id,
