@@ -111,7 +111,12 @@ def test_the_cli_evaluates_with_learned_maps_and_says_so(tmp_path: Path) -> None
                                       "0.25", "--seed", "3", "--learned-maps", "--json"])  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert report["algorithm"] == detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.LEARNED_MAPS_ALGORITHM
+    assert report["algorithm"] == (
+        detect.ALGORITHM
+        + detect.FUSION_ALGORITHM
+        + detect.SCORER_SETS_ALGORITHM.format(sets=2)
+        + detect.LEARNED_MAPS_ALGORITHM
+    )
     assert (report["train_images"], report["test_images"]) == (24, 8)
     assert report["map50"] >= 0.6, report["ap50"]
 

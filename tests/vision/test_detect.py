@@ -118,10 +118,52 @@ def test_a_detector_saved_before_box_fusion_loads_without_it(trained: detect.Det
         del meta["settings"][name]
     (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     loaded = detect.load(tmp_path / "model")
-    assert loaded.settings.fuse_iou == 0.0 and not loaded.algorithm.endswith(detect.FUSION_ALGORITHM)
+    assert loaded.settings.fuse_iou == 0.0 and detect.FUSION_ALGORITHM not in loaded.algorithm
     image = dataset(1, seed=4)[0][0]
     unfused = replace(trained, settings=replace(trained.settings, fuse_iou=0.0))
     assert loaded.inspect(image) == unfused.inspect(image)  # the boxes are the NMS windows it was trained to give
+
+
+def test_the_scorer_sets_are_averaged_and_the_first_is_the_single_set_detector(
+    trained: detect.DetectorModel,
+) -> None:
+    images, boxes = dataset(40, seed=1)
+    clean = [surface(np.random.default_rng(100 + i)).astype(np.float32) for i in range(4)]
+    single = detect.train(images + clean, boxes + [()] * len(clean), seed=7,
+                          settings=replace(trained.settings, scorer_sets=1))  # fmt: skip
+    classes = len(trained.classes)
+    assert trained.settings.scorer_sets == 2 and len(trained.scorers) == 2 * classes
+    assert detect.SCORER_SETS_ALGORITHM.format(sets=2) in trained.algorithm
+    assert detect.SCORER_SETS_ALGORITHM.format(sets=1) not in single.algorithm
+    image = dataset(1, seed=4)[0][0]
+    work, _ = detect._work_image(image)
+    data = detect._image_data(work, single.prior.probabilities(detect._image_statistics(work)[None, :])[0])
+    windows = detect._windows(trained.shapes[0], data.height, data.width, trained.settings.grid_steps)
+    features = detect._window_features(data, windows, 0)
+    first, second = (detect._predict(trained.scorers[k * classes], features) for k in range(2))
+    np.testing.assert_allclose(detect._predict(single.scorers[0], features), first)  # same draws, same trees
+    assert not np.allclose(first, second)  # the second set drew its own windows
+    weight = data.prior[0] ** trained.settings.prior_power
+    np.testing.assert_allclose(trained._score(data, windows, 0), (first + second) / 2 * weight)
+
+
+def test_a_detector_saved_with_one_scorer_per_class_loads_as_one_set(
+    trained: detect.DetectorModel, tmp_path: Path
+) -> None:
+    one_set = replace(trained, scorers=trained.scorers[: len(trained.classes)],
+                      settings=replace(trained.settings, scorer_sets=1))  # fmt: skip
+    one_set.save(tmp_path / "model")
+    meta = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
+    del meta["settings"]["scorer_sets"]  # as detectors saved before scorer sets were
+    (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    loaded = detect.load(tmp_path / "model")
+    assert loaded.settings.scorer_sets == 1
+    image = dataset(1, seed=4)[0][0]
+    assert loaded.inspect(image) == one_set.inspect(image)
+    meta["settings"]["scorer_sets"] = 2  # the file claims two sets but holds one
+    (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(InputError, match="2 scorer"):
+        detect.load(tmp_path / "model")
 
 
 def test_training_refuses_bad_boxes() -> None:
@@ -132,6 +174,9 @@ def test_training_refuses_bad_boxes() -> None:
         detect.train(images, [(Box(0, 0, SIZE + 5, 10, "blob"),), *boxes[1:]])
     with pytest.raises(InputError, match="box lists"):
         detect.train(images, boxes[:3])
+    with pytest.raises(InputError, match="at least one scorer set") as refused:
+        detect.train(images, boxes, settings=detect.Settings(scorer_sets=0))
+    assert [problem.field for problem in refused.value.fields] == ["scorer_sets"]
 
 
 def test_load_refuses_a_folder_without_a_detector(tmp_path: Path) -> None:
@@ -170,7 +215,9 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
     assert report.map50 >= 0.6
     assert report.train_seconds > 0
     assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
-    assert report.as_dict()["algorithm"] == detect.ALGORITHM + detect.FUSION_ALGORITHM
+    assert report.as_dict()["algorithm"] == (
+        detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SCORER_SETS_ALGORITHM.format(sets=2)
+    )
     assert report.as_dict()["environment"]["scikit-learn"] == sklearn.__version__  # the trees' library, named
     with pytest.raises(InputError, match="between 0 and 1"):
         evaluate(tmp_path, test_share=1.5)

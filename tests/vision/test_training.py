@@ -142,7 +142,9 @@ def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_pa
     with world.database.session() as session:
         model = training.train_model(session, settings, owner, version_id)
     assert model.status is TrainingStatus.DONE and model.metrics["test_images"] == 4
-    assert model.options == {} and model.algorithm == detect.ALGORITHM + detect.FUSION_ALGORITHM  # no learned maps
+    assert model.options == {} and model.algorithm == (  # no learned maps
+        detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SCORER_SETS_ALGORITHM.format(sets=2)
+    )
     assert set(model.metrics["ap_per_class"]) == {"bar", "blob"}
     assert 0.5 <= model.metrics["map50"] <= 1.0
     assert "operating_points" not in model.metrics  # every test image has a defect: no pass rate to weigh

@@ -20,6 +20,11 @@ The detector scores rectangular windows; no deep network is involved:
    kept box's edges while its score rose was tried and removed: the search found the scorer's blind spots, and
    mAP@0.5 on NEU fell.)
 
+**Scorer sets** (``Settings.scorer_sets``, 2 by default): each set is one window scorer per class, trained on the
+same box shapes and prior but on its own random draw of windows and with its own trees; inspection averages the
+sets' window probabilities. One set's mAP moves by up to 0.04 with the training seed alone; the average of two
+smooths that out (docs/vision.md).
+
 **Learned class maps** (optional, ``Settings(learned_maps=True)``, needs PyTorch): two small fully convolutional
 networks (``boxnet``), each trained from scratch on half of the images to predict, per class, which part of the
 image lies inside a true box, add their maps as further texture channels. Each training image's maps come from the
@@ -61,6 +66,7 @@ ALGORITHM = (
     "per-class gradient-boosted window classifiers (IoU >= 0.5) with hard negatives, image class prior, class-wise NMS"
 )
 FUSION_ALGORITHM = " with score-weighted box fusion"
+SCORER_SETS_ALGORITHM = "; window probabilities averaged over {sets} scorer sets"
 LEARNED_MAPS_ALGORITHM = "; learned class maps of two small fully convolutional networks trained from scratch"
 FORMAT_VERSION = 1
 WORK_SIDE = 256  # larger images are scaled down to this longest side: texture scale and latency stay bounded
@@ -98,6 +104,8 @@ class Settings:
     fuse_iou: float = 0.45
     fuse_share: float = 0.5
     fuse_power: float = 4.0
+    # Window scorer sets whose probabilities are averaged (detectors saved before 2026-12-01 have one)
+    scorer_sets: int = 2
     learned_maps: bool = False  # add the class maps of small networks trained from scratch (needs PyTorch)
     map_epochs: int = 20
 
@@ -408,7 +416,7 @@ class DetectorModel:
     spec: ImageSpec
     shapes: tuple[Float, ...]  # per class, (k, 2) width and height as fractions of the image
     prior: _Prior
-    scorers: tuple[Scorer, ...]
+    scorers: tuple[Scorer, ...]  # set by set, each one per class: scorers[set × classes + class]
     settings: Settings = field(default_factory=Settings)
     seed: int = DEFAULT_SEED
     task: Task = Task.DETECT
@@ -417,7 +425,9 @@ class DetectorModel:
     @property
     def algorithm(self) -> str:
         fusion = FUSION_ALGORITHM if self.settings.fuse_iou > 0 else ""
-        return ALGORITHM + fusion + (LEARNED_MAPS_ALGORITHM if self.map_networks else "")
+        sets = self.settings.scorer_sets
+        averaged = SCORER_SETS_ALGORITHM.format(sets=sets) if sets > 1 else ""
+        return ALGORITHM + fusion + averaged + (LEARNED_MAPS_ALGORITHM if self.map_networks else "")
 
     def detect(self, image: GreyImage) -> list[Box]:
         """Every box the model finds, best first, in the image's own pixels."""
@@ -437,7 +447,10 @@ class DetectorModel:
         return found
 
     def _score(self, data: _ImageData, windows: Float, index: int) -> Float:
-        predicted = _predict(self.scorers[index], _window_features(data, windows, index))
+        features = _window_features(data, windows, index)
+        classes = len(self.classes)
+        sets = [self.scorers[number * classes + index] for number in range(self.settings.scorer_sets)]
+        predicted = np.mean([_predict(scorer, features) for scorer in sets], axis=0)
         return np.asarray(predicted * data.prior[index] ** self.settings.prior_power)
 
     def _detect_class(self, data: _ImageData, index: int) -> tuple[Float, Float]:
@@ -529,11 +542,14 @@ def load(folder: Path) -> DetectorModel:
             map_networks = tuple(_map_network(named, f"network_{index}/", len(classes), int(spec["width"]))
                                  for index, spec in enumerate(networks))  # fmt: skip
         scorers = tuple(joblib.load(folder / SCORERS_FILE))
-        settings = Settings(**{"fuse_iou": 0.0, **meta["settings"]})  # saved before box fusion: without it
+        # saved before box fusion: without it; before scorer sets: one set
+        settings = Settings(**{"fuse_iou": 0.0, "scorer_sets": 1, **meta["settings"]})
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise InputError.for_field(str(folder), f"not a saved detector ({error})") from None
-    if len(scorers) != len(classes):
-        raise InputError.for_field(str(folder), "saved detector is incomplete: one scorer per class expected")
+    if len(scorers) != len(classes) * settings.scorer_sets:
+        raise InputError.for_field(
+            str(folder), f"saved detector is incomplete: {settings.scorer_sets} scorer(s) per class expected"
+        )
     return DetectorModel(
         classes,
         ImageSpec.from_dict(meta["spec"]),
@@ -591,8 +607,9 @@ def train(
     """A detector for the classes named in ``boxes`` (images without boxes teach what is not a defect)."""
     _check(images, boxes)
     settings = settings or Settings()
+    if settings.scorer_sets < 1:
+        raise InputError.for_field("scorer_sets", f"at least one scorer set expected, got {settings.scorer_sets}")
     classes = tuple(sorted({box.label for image_boxes in boxes for box in image_boxes}))
-    rng = np.random.default_rng(seed)
     with threadpool_limits(1):
         works = [_work_image(image) for image in images]
         statistics = np.stack([_image_statistics(work) for work, _ in works])
@@ -612,7 +629,7 @@ def train(
         plain = [work for work, _ in works]
         networks, learned = _train_map_networks(plain, truth, boxes, classes, settings, seed) if settings.learned_maps \
             else ((), [None] * len(plain))  # fmt: skip
-        scorers = _train_scorers(plain, priors, truth, shapes, settings, rng, learned)
+        scorers = _train_scorers(plain, priors, truth, shapes, settings, seed, learned)
     return DetectorModel(
         classes, _spec_of(images), tuple(shapes), prior, scorers, settings, seed, map_networks=networks
     )
@@ -672,51 +689,67 @@ def _predict(scorer: Scorer, x: Float) -> Float:
     return np.asarray(np.clip(scorer.predict(x), 0.0, 1.0))
 
 
+SET_SEED_STEP = 1000  # scorer set k draws its windows and trees from seed + k × SET_SEED_STEP
+
+
+class _Samples:
+    """The training windows' features and IoU targets gathered for one class of one scorer set."""
+
+    def __init__(self) -> None:
+        self.features: list[Float] = []
+        self.targets: list[Float] = []
+
+    def add(self, features: Float, targets: Float) -> None:
+        self.features.append(features)
+        self.targets.append(targets)
+
+    def fit(self, settings: Settings, rng: np.random.Generator) -> Scorer:
+        return _fit(settings, int(rng.integers(2**31)), np.concatenate(self.features), np.concatenate(self.targets))
+
+
 def _train_scorers(
     works: list[Float],
     priors: Float,
     truth: list[list[Float]],
     shapes: list[Float],
     settings: Settings,
-    rng: np.random.Generator,
+    seed: int,
     learned: Sequence[NDArray[np.float32] | None],
 ) -> tuple[Scorer, ...]:
-    """One window scorer per class: a first fit on windows overlapping true boxes and sampled negatives, a second
-    with the negatives the first scored highest added (images are revisited one at a time: texture tables of a
-    thousand images would not fit in memory together)."""
+    """``settings.scorer_sets`` sets of one window scorer per class, set by set. Each scorer has a first fit on
+    windows overlapping true boxes and sampled negatives, and a second with the negatives the first scored highest
+    added. Each set draws from its own generator, so the first set is the one a single-set detector would train.
+    (Images are revisited one at a time, their texture tables shared by the sets: tables of a thousand images would
+    not fit in memory together.)"""
     classes = len(shapes)
-    features: list[list[Float]] = [[] for _ in range(classes)]
-    targets: list[list[Float]] = [[] for _ in range(classes)]
+    rngs = [np.random.default_rng(seed + SET_SEED_STEP * number) for number in range(settings.scorer_sets)]
+    samples = [[_Samples() for _ in range(classes)] for _ in rngs]
     for work, prior, image_truth, maps in zip(works, priors, truth, learned, strict=True):
         data = _image_data(work, prior, maps)
-        for index in range(classes):
-            windows, overlap = _training_windows(data, shapes[index], image_truth[index], settings, rng)
-            chosen = _sample(overlap, settings, rng)
-            features[index].append(_window_features(data, windows[chosen], index))
-            targets[index].append(overlap[chosen])
-    first = [
-        _fit(settings, int(rng.integers(2**31)), np.concatenate(features[i]), np.concatenate(targets[i]))
-        for i in range(classes)
-    ]
+        for rng, gathered in zip(rngs, samples, strict=True):
+            for index in range(classes):
+                windows, overlap = _training_windows(data, shapes[index], image_truth[index], settings, rng)
+                chosen = _sample(overlap, settings, rng)
+                gathered[index].add(_window_features(data, windows[chosen], index), overlap[chosen])
+    first = [[samples_of_class.fit(settings, rng) for samples_of_class in gathered]
+             for rng, gathered in zip(rngs, samples, strict=True)]  # fmt: skip
     if settings.hard_negatives_per_image <= 0:
-        return tuple(first)
+        return tuple(scorer for scorers in first for scorer in scorers)
     for work, prior, image_truth, maps in zip(works, priors, truth, learned, strict=True):
         data = _image_data(work, prior, maps)
-        for index in range(classes):
-            if prior[index] < settings.min_prior:
-                continue  # inspection never searches this class here: its mistakes cannot rank
-            windows = _windows(shapes[index], data.height, data.width, settings.grid_steps)
-            overlap = _overlap(windows, image_truth[index])
-            negative = np.nonzero(overlap < settings.positive_iou)[0]
-            pool = rng.choice(negative, min(len(negative), 300), replace=False)
-            pool_features = _window_features(data, windows[pool], index)
-            top = np.argsort(-_predict(first[index], pool_features))[: settings.hard_negatives_per_image]
-            features[index].append(pool_features[top])
-            targets[index].append(overlap[pool[top]])
-    return tuple(
-        _fit(settings, int(rng.integers(2**31)), np.concatenate(features[i]), np.concatenate(targets[i]))
-        for i in range(classes)
-    )
+        for rng, gathered, scorers in zip(rngs, samples, first, strict=True):
+            for index in range(classes):
+                if prior[index] < settings.min_prior:
+                    continue  # inspection never searches this class here: its mistakes cannot rank
+                windows = _windows(shapes[index], data.height, data.width, settings.grid_steps)
+                overlap = _overlap(windows, image_truth[index])
+                negative = np.nonzero(overlap < settings.positive_iou)[0]
+                pool = rng.choice(negative, min(len(negative), 300), replace=False)
+                pool_features = _window_features(data, windows[pool], index)
+                top = np.argsort(-_predict(scorers[index], pool_features))[: settings.hard_negatives_per_image]
+                gathered[index].add(pool_features[top], overlap[pool[top]])
+    return tuple(samples_of_class.fit(settings, rng)
+                 for rng, gathered in zip(rngs, samples, strict=True) for samples_of_class in gathered)  # fmt: skip
 
 
 def _overlap(windows: Float, truth: Float) -> Float:

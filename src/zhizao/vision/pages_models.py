@@ -12,7 +12,7 @@ from zhizao.accounts.deps import SessionDep
 from zhizao.fields import IdPath
 from zhizao.ui.i18n import N_
 from zhizao.ui.templating import render
-from zhizao.vision import evaluation, registry
+from zhizao.vision import evaluation, provenance, registry
 from zhizao.vision.models import TrainingStatus
 from zhizao.vision.pages_datasets import BASE, TASK_LABELS, Manager
 
@@ -41,5 +41,5 @@ def comparison(request: Request, dataset_id: IdPath, principal: Manager, session
     busy = any(row.model.status in (TrainingStatus.QUEUED, TrainingStatus.RUNNING) for row in compared.models)
     context = {"comparison": compared, "busy": busy, "headline_labels": HEADLINE_LABELS,
                "per_class_label": PER_CLASS_LABELS[compared.dataset.task.value], "status_labels": STATUS_LABELS,
-               "tasks": TASK_LABELS}  # fmt: skip
+               "tasks": TASK_LABELS, "software": provenance.described}  # fmt: skip
     return render(request, "vision/comparison.html", context)
