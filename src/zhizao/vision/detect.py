@@ -450,8 +450,8 @@ class DetectorModel:
     def _score(self, data: _ImageData, windows: Float, index: int) -> Float:
         features = _window_features(data, windows, index)
         classes = len(self.classes)
-        sets = [self.scorers[number * classes + index] for number in range(self.settings.scorer_sets)]
-        predicted = np.mean([_predict(scorer, features) for scorer in sets], axis=0)
+        of_class = [self.scorers[number * classes + index] for number in range(self.settings.scorer_sets)]
+        predicted = np.mean([_predict(scorer, features) for scorer in of_class], axis=0)
         return np.asarray(predicted * data.prior[index] ** self.settings.prior_power)
 
     def _detect_class(self, data: _ImageData, index: int) -> tuple[Float, Float]:
