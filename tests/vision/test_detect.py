@@ -10,12 +10,16 @@ import numpy as np
 import pytest
 import sklearn
 from PIL import Image
+from typer.testing import CliRunner
 
+from zhizao.cli.vision import vision_app
 from zhizao.errors import InputError
 from zhizao.vision import detect
 from zhizao.vision.evaluate_detect import evaluate
+from zhizao.vision.folders import read_boxes
 from zhizao.vision.metrics import box_iou, mean_average_precision
 from zhizao.vision.model import load_model
+from zhizao.vision.splits import stratified_holdout
 from zhizao.vision.types import Box, Task, VerdictKind
 
 SIZE = 64
@@ -137,7 +141,8 @@ def test_the_scorer_sets_are_averaged_and_the_first_is_the_single_set_detector(
     assert detect.SCORER_SETS_ALGORITHM.format(sets=1) not in single.algorithm
     image = dataset(1, seed=4)[0][0]
     work, _ = detect._work_image(image)
-    data = detect._image_data(work, single.prior.probabilities(detect._image_statistics(work)[None, :])[0])
+    prior = single.prior.probabilities(detect._image_statistics(work)[None, :])[0]
+    data = detect._image_data(work, prior, spread=trained.settings.window_spread)
     windows = detect._windows(trained.shapes[0], data.height, data.width, trained.settings.grid_steps)
     features = detect._window_features(data, windows, 0)
     first, second = (detect._predict(trained.scorers[k * classes], features) for k in range(2))
@@ -164,6 +169,31 @@ def test_a_detector_saved_with_one_scorer_per_class_loads_as_one_set(
     (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(InputError, match="2 scorer"):
         detect.load(tmp_path / "model")
+
+
+def test_the_spread_features_are_each_windows_standard_deviations() -> None:
+    image = dataset(1, seed=4)[0][0].astype(np.float64)
+    data = detect._image_data(image, np.array([0.5, 0.5]), spread=True)
+    maps = detect._texture_maps(image, spread=True)
+    window = [np.array([value], dtype=np.float64) for value in (5, 9, 41, 30)]  # x0, y0, x1, y1
+    spreads = detect._spreads(detect._region_means(data.table, *window))[0]
+    np.testing.assert_allclose(spreads, maps[[0, *detect.SQUARED_CHANNELS], 9:30, 5:41].std(axis=(1, 2)), atol=1e-9)
+    hot = maps[detect.CHANNELS : detect.CHANNELS + len(detect.HOT_CHANNELS)]
+    assert set(np.unique(hot)) == {0.0, 1.0} and 0.05 <= hot.mean() <= 0.11  # each marks the image's top decile
+
+
+def test_a_detector_saved_before_spread_features_loads_without_them(tmp_path: Path) -> None:
+    images, boxes = dataset(24, seed=1)
+    plain = detect.train(images, boxes, seed=7, settings=detect.Settings(scorer_sets=1, window_spread=False))
+    assert detect.SPREAD_ALGORITHM not in plain.algorithm
+    plain.save(tmp_path / "model")
+    meta = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
+    del meta["settings"]["window_spread"]  # as detectors saved before the spread features were
+    (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
+    loaded = detect.load(tmp_path / "model")
+    assert not loaded.settings.window_spread
+    image = dataset(1, seed=4)[0][0]
+    assert loaded.inspect(image) == plain.inspect(image)  # the features its trees were trained on
 
 
 def test_training_refuses_bad_boxes() -> None:
@@ -216,8 +246,34 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
     assert report.train_seconds > 0
     assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
     assert report.as_dict()["algorithm"] == (
-        detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SCORER_SETS_ALGORITHM.format(sets=2)
+        detect.ALGORITHM
+        + detect.FUSION_ALGORITHM
+        + detect.SPREAD_ALGORITHM
+        + detect.SCORER_SETS_ALGORITHM.format(sets=2)
     )
     assert report.as_dict()["environment"]["scikit-learn"] == sklearn.__version__  # the trees' library, named
     with pytest.raises(InputError, match="between 0 and 1"):
         evaluate(tmp_path, test_share=1.5)
+
+
+def test_a_validation_run_scores_part_of_the_training_images_and_never_reads_the_test_images(tmp_path: Path) -> None:
+    write_neu_folder(tmp_path, per_class=16)
+    items = read_boxes(tmp_path)
+    _, test_at = stratified_holdout([item.label for item in items], 0.25, 3)
+    for index in test_at:  # a validation run that read a test image would fail on it
+        items[index].path.write_bytes(b"not an image")
+    arguments = ["evaluate", "detect", "--data", str(tmp_path), "--test-share", "0.25", "--seed", "3",
+                 "--validation-seed", "5", "--training-seed", "9", "--scorer-sets", "1"]  # fmt: skip
+    result = CliRunner().invoke(vision_app, [*arguments, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    # 12 training images per class; round(12 · 0.25) = 3 of each go to validation
+    assert (report["train_images"], report["test_images"]) == (18, 6)
+    assert (report["seed"], report["validation_seed"], report["training_seed"]) == (3, 5, 9)
+    assert report["algorithm"] == detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SPREAD_ALGORITHM  # one set
+    assert report["map50"] >= 0.5, report["ap50"]
+    said = CliRunner().invoke(vision_app, arguments)
+    assert said.exit_code == 0, said.output
+    assert "validated (seed 5, test images not read) on 6" in said.output
+    refused = CliRunner().invoke(vision_app, [*arguments[:-1], "0"])
+    assert refused.exit_code != 0 and "--scorer-sets" in refused.output

@@ -143,7 +143,10 @@ def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_pa
         model = training.train_model(session, settings, owner, version_id)
     assert model.status is TrainingStatus.DONE and model.metrics["test_images"] == 4
     assert model.options == {} and model.algorithm == (  # no learned maps
-        detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SCORER_SETS_ALGORITHM.format(sets=2)
+        detect.ALGORITHM
+        + detect.FUSION_ALGORITHM
+        + detect.SPREAD_ALGORITHM
+        + detect.SCORER_SETS_ALGORITHM.format(sets=2)
     )
     assert set(model.metrics["ap_per_class"]) == {"bar", "blob"}
     assert 0.5 <= model.metrics["map50"] <= 1.0

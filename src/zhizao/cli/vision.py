@@ -121,25 +121,41 @@ TestShare = Annotated[float, typer.Option(help="Share of each class's images hel
                                           max=0.99)]  # fmt: skip
 
 
+ValidationSeed = Annotated[int | None, typer.Option(
+    help="Split the training part again with this seed (same share) and score that validation part instead of the "
+         "test images, which are then not read: for choosing settings.")]  # fmt: skip
+TrainingSeed = Annotated[int | None, typer.Option(
+    help="Seed of the detector's random draws (windows, trees) [default: --seed].")]  # fmt: skip
+ScorerSets = Annotated[int | None, typer.Option(
+    help="Window scorer sets averaged [default: the detector's own, 2].", min=1)]  # fmt: skip
+
+
 @evaluate_app.command("detect")
 def evaluate_detect(
     data: Data,
     test_share: TestShare = 0.2,
     seed: Seed = DEFAULT_SEED,
     learned_maps: LearnedMaps = False,
+    validation_seed: ValidationSeed = None,
+    training_seed: TrainingSeed = None,
+    scorer_sets: ScorerSets = None,
     as_json: AsJson = False,
 ) -> None:
     """Train the box detector on a fixed stratified split of a folder laid out as NEU-DET (images/<class>/*.jpg,
     annotations/<class>/*.xml in Pascal-VOC) and report mAP@0.5, AP per class, training time and latency."""
     from zhizao.vision.evaluate_detect import evaluate
 
-    report = guarded(lambda: evaluate(data, test_share=test_share, seed=seed, learned_maps=learned_maps))
+    report = guarded(lambda: evaluate(data, test_share=test_share, seed=seed, learned_maps=learned_maps,
+                                      validation_seed=validation_seed, training_seed=training_seed,
+                                      scorer_sets=scorer_sets))  # fmt: skip
     if as_json:
         say(json.dumps(report.as_dict(), ensure_ascii=False))
         return
-    say(f"{report.algorithm} on {report.data}: trained on {report.train_images} images, tested on "
-        f"{report.test_images} ({report.test_boxes} boxes; stratified {report.test_share:g} hold-out, "
-        f"seed {report.seed})")  # fmt: skip
+    scored = "tested on" if report.validation_seed is None else \
+        f"validated (seed {report.validation_seed}, test images not read) on"  # fmt: skip
+    say(f"{report.algorithm} on {report.data}: trained on {report.train_images} images (seed "
+        f"{report.training_seed}), {scored} {report.test_images} ({report.test_boxes} boxes; stratified "
+        f"{report.test_share:g} hold-out, seed {report.seed})")  # fmt: skip
     say("")
     _table(["class", "AP@0.5"], [[label, value] for label, value in report.ap50.items()])
     say("")

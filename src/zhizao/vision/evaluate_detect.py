@@ -4,12 +4,17 @@ The split is ``splits.stratified_holdout`` over the images' folder classes (``ro
 class to test, drawn with the stated seed), so the same folder gives the same split on every machine. The detector
 trains on the rest; mAP@0.5 is the Pascal-VOC all-point mean of the per-class APs (``metrics``); latency is the
 wall time of ``DetectorModel.inspect`` per test image, decoding excluded.
+
+For choosing settings without looking at the test images, ``validation_seed`` splits the training part once more
+(the same stratified rule and share, with that seed): the detector trains on the rest and is scored on that
+validation part, and the test images are not read. ``training_seed`` draws the detector's own randomness apart from
+the split's, so the spread that one draw of windows and trees gives can be measured on a fixed split.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +33,8 @@ class DetectReport:
     data: str
     algorithm: str
     seed: int
+    training_seed: int
+    validation_seed: int | None  # None: scored on the test part; else on this validation part of the training part
     test_share: float
     train_images: int
     test_images: int
@@ -44,20 +51,34 @@ class DetectReport:
 
 
 def evaluate(
-    root: Path, *, test_share: float = 0.2, seed: int = DEFAULT_SEED, learned_maps: bool = False
+    root: Path,
+    *,
+    test_share: float = 0.2,
+    seed: int = DEFAULT_SEED,
+    learned_maps: bool = False,
+    validation_seed: int | None = None,
+    training_seed: int | None = None,
+    scorer_sets: int | None = None,
 ) -> DetectReport:
-    """Train on the training part of ``root`` (a folder laid out as NEU-DET) and score boxes on the test part."""
+    """Train on the training part of ``root`` (a folder laid out as NEU-DET) and score boxes on the test part, or
+    on a validation part of the training part when ``validation_seed`` is given."""
     if not 0 < test_share < 1:
         raise InputError.for_field("test_share", "must lie between 0 and 1")
     items = read_boxes(root)
     train_at, test_at = stratified_holdout([item.label for item in items], test_share, seed)
+    if validation_seed is not None:
+        fit, held = stratified_holdout([items[i].label for i in train_at], test_share, validation_seed)
+        train_at, test_at = [train_at[i] for i in fit], [train_at[i] for i in held]
     if not test_at or not any(items[i].boxes for i in test_at) or not any(items[i].boxes for i in train_at):
         raise InputError.for_field(str(root), "the split leaves no boxes to train on or to test; add images")
-    images = [read_grey(item.path) for item in items]
+    images = {i: read_grey(items[i].path) for i in [*train_at, *test_at]}  # a validation run reads no test image
     started = time.perf_counter()
     settings = detect.Settings(learned_maps=learned_maps)
+    if scorer_sets is not None:
+        settings = replace(settings, scorer_sets=scorer_sets)
+    training_seed = seed if training_seed is None else training_seed
     model = detect.train(
-        [images[i] for i in train_at], [items[i].boxes for i in train_at], seed=seed, settings=settings
+        [images[i] for i in train_at], [items[i].boxes for i in train_at], seed=training_seed, settings=settings
     )
     train_seconds = time.perf_counter() - started
     found: list[tuple[Box, ...]] = []
@@ -74,6 +95,8 @@ def evaluate(
         data=str(root),
         algorithm=model.algorithm,
         seed=seed,
+        training_seed=training_seed,
+        validation_seed=validation_seed,
         test_share=test_share,
         train_images=len(train_at),
         test_images=len(test_at),
