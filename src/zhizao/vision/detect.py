@@ -73,7 +73,7 @@ ALGORITHM = (
 )
 FUSION_ALGORITHM = " with score-weighted box fusion"
 SCORER_SETS_ALGORITHM = "; window probabilities averaged over {sets} scorer sets"
-SPREAD_ALGORITHM = "; window features with the texture spread and top-decile shares"
+SPREAD_ALGORITHM = "; texture spread features"  # short: the registry keeps 400 characters
 LEARNED_MAPS_ALGORITHM = "; learned class maps of two small fully convolutional networks trained from scratch"
 FORMAT_VERSION = 1
 WORK_SIDE = 256  # larger images are scaled down to this longest side: texture scale and latency stay bounded
