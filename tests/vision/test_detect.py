@@ -275,5 +275,6 @@ def test_a_validation_run_scores_part_of_the_training_images_and_never_reads_the
     said = CliRunner().invoke(vision_app, arguments)
     assert said.exit_code == 0, said.output
     assert "validated (seed 5, test images not read) on 6" in said.output
-    refused = CliRunner().invoke(vision_app, [*arguments[:-1], "0"])
-    assert refused.exit_code != 0 and "--scorer-sets" in refused.output
+    for option, value in (("--scorer-sets", "0"), ("--training-seed", "-1"), ("--validation-seed", "-2")):
+        refused = CliRunner().invoke(vision_app, [*arguments, option, value])
+        assert refused.exit_code == 2 and option in refused.output  # named, not a stack trace

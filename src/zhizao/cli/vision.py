@@ -29,7 +29,7 @@ vision_app.add_typer(evaluate_app, name="evaluate")
 register_dataset_commands(vision_app)  # dataset import|list|version, train, models
 
 Data = Annotated[Path, typer.Option("--data", help="The image folder.", file_okay=False)]
-Seed = Annotated[int, typer.Option(help="Seed of the stated split and of the models.")]
+Seed = Annotated[int, typer.Option(help="Seed of the stated split and of the models.", min=0)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")]
 
 
@@ -123,9 +123,9 @@ TestShare = Annotated[float, typer.Option(help="Share of each class's images hel
 
 ValidationSeed = Annotated[int | None, typer.Option(
     help="Split the training part again with this seed (same share) and score that validation part instead of the "
-         "test images, which are then not read: for choosing settings.")]  # fmt: skip
+         "test images, which are then not read: for choosing settings.", min=0)]  # fmt: skip
 TrainingSeed = Annotated[int | None, typer.Option(
-    help="Seed of the detector's random draws (windows, trees) [default: --seed].")]  # fmt: skip
+    help="Seed of the detector's random draws (windows, trees) [default: --seed].", min=0)]  # fmt: skip
 ScorerSets = Annotated[int | None, typer.Option(
     help="Window scorer sets averaged [default: the detector's own, 2].", min=1)]  # fmt: skip
 
