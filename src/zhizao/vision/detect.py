@@ -139,7 +139,8 @@ def _work_image(image: GreyImage) -> tuple[Float, float]:
 
 
 CHANNELS = 14
-HOT_CHANNELS = (4, 7, 10, 12)  # local contrast, |deviation|, |LoG|, speckle: the image's top decile of each
+ENERGY_CHANNELS = (4, 7, 10, 12)  # local contrast, |deviation|, |LoG|, speckle: the share inside the window
+HOT_CHANNELS = ENERGY_CHANNELS  # the same defect measures: where each lies in the image's top decile
 SQUARED_CHANNELS = (4, 7, 10, 11, 12)  # … and the coarse gradient: their spread inside a window
 SQUARES = slice(CHANNELS + len(HOT_CHANNELS), CHANNELS + len(HOT_CHANNELS) + len(SQUARED_CHANNELS))
 
@@ -226,9 +227,6 @@ def _image_data(
     if learned is not None:  # the learned class maps are further channels, upsampled from their coarse grid
         maps = np.concatenate([maps, _upsampled(learned, image.shape)])
     return _ImageData(_integral(maps), maps.mean(axis=(1, 2)), image.shape[0], image.shape[1], prior, spread)
-
-
-ENERGY_CHANNELS = (4, 7, 10, 12)  # local contrast, |deviation|, |LoG|, speckle: the share inside the window
 
 
 def _window_features(data: _ImageData, windows: Float, class_index: int) -> Float:
