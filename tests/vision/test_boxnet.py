@@ -115,6 +115,7 @@ def test_the_cli_evaluates_with_learned_maps_and_says_so(tmp_path: Path) -> None
         detect.ALGORITHM
         + detect.FUSION_ALGORITHM
         + detect.SPREAD_ALGORITHM
+        + detect.PRESENCE_ALGORITHM
         + detect.SCORER_SETS_ALGORITHM.format(sets=2)
         + detect.LEARNED_MAPS_ALGORITHM
     )

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from zhizao.cli.vision import vision_app
 from zhizao.errors import InputError
-from zhizao.vision import detect
+from zhizao.vision import detect, detect_prior
 from zhizao.vision.evaluate_detect import evaluate
 from zhizao.vision.folders import read_boxes
 from zhizao.vision.metrics import box_iou, mean_average_precision
@@ -37,17 +37,22 @@ def sample(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, tuple[Box, 
     image = surface(rng)
     boxes: list[Box] = []
     for _ in range(int(rng.integers(1, 3))):
-        if kind == "blob":  # a dark rectangle, 8–18 px a side
-            w, h = (int(v) for v in rng.integers(8, 19, 2))
-        else:  # a thin bright vertical line, 2 px wide, 20–50 px long
-            w, h = 2, int(rng.integers(20, 51))
-        x0, y0 = int(rng.integers(0, SIZE - w)), int(rng.integers(0, SIZE - h))
-        box = Box(x0, y0, x0 + w, y0 + h, kind)
-        if any(box_iou(box, other) > 0 or _near(box, other) for other in boxes):
-            continue  # keep defects apart: one box per defect
-        image[y0 : y0 + h, x0 : x0 + w] += -0.25 if kind == "blob" else 0.3
-        boxes.append(box)
+        paint(image, boxes, kind, rng)
     return np.clip(image, 0, 1).astype(np.float32), tuple(boxes)
+
+
+def paint(image: np.ndarray, boxes: list[Box], kind: str, rng: np.random.Generator) -> None:
+    """One defect of the kind, added to the boxes; none where it would touch one of them (one box per defect)."""
+    if kind == "blob":  # a dark rectangle, 8–18 px a side
+        w, h = (int(v) for v in rng.integers(8, 19, 2))
+    else:  # a thin bright vertical line, 2 px wide, 20–50 px long
+        w, h = 2, int(rng.integers(20, 51))
+    x0, y0 = int(rng.integers(0, SIZE - w)), int(rng.integers(0, SIZE - h))
+    box = Box(x0, y0, x0 + w, y0 + h, kind)
+    if any(box_iou(box, other) > 0 or _near(box, other) for other in boxes):
+        return
+    image[y0 : y0 + h, x0 : x0 + w] += -0.25 if kind == "blob" else 0.3
+    boxes.append(box)
 
 
 def _near(a: Box, b: Box) -> bool:
@@ -182,18 +187,81 @@ def test_the_spread_features_are_each_windows_standard_deviations() -> None:
     assert set(np.unique(hot)) == {0.0, 1.0} and 0.05 <= hot.mean() <= 0.11  # each marks the image's top decile
 
 
-def test_a_detector_saved_before_spread_features_loads_without_them(tmp_path: Path) -> None:
+def test_a_detector_saved_before_spread_features_and_the_presence_prior_loads_without_them(tmp_path: Path) -> None:
     images, boxes = dataset(24, seed=1)
-    plain = detect.train(images, boxes, seed=7, settings=detect.Settings(scorer_sets=1, window_spread=False))
-    assert detect.SPREAD_ALGORITHM not in plain.algorithm
+    settings = detect.Settings(scorer_sets=1, window_spread=False, presence_prior=False)
+    plain = detect.train(images, boxes, seed=7, settings=settings)
+    assert detect.SPREAD_ALGORITHM not in plain.algorithm and detect.PRESENCE_ALGORITHM not in plain.algorithm
     plain.save(tmp_path / "model")
     meta = json.loads((tmp_path / "model" / "model.json").read_text(encoding="utf-8"))
-    del meta["settings"]["window_spread"]  # as detectors saved before the spread features were
+    del meta["settings"]["window_spread"], meta["settings"]["presence_prior"]  # as detectors saved before them
     (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     loaded = detect.load(tmp_path / "model")
-    assert not loaded.settings.window_spread
+    assert not loaded.settings.window_spread and not loaded.settings.presence_prior
     image = dataset(1, seed=4)[0][0]
-    assert loaded.inspect(image) == plain.inspect(image)  # the features its trees were trained on
+    assert loaded.inspect(image) == plain.inspect(image)  # the features its trees were trained on, the softmax prior
+    probabilities = loaded.prior.probabilities(np.zeros((1, len(loaded.prior.mean))))
+    assert probabilities.sum() == pytest.approx(1.0)
+
+
+def test_the_presence_prior_judges_each_class_apart() -> None:
+    rng = np.random.default_rng(3)
+    statistics = rng.normal(size=(60, 3))
+    # class 0 where the first statistic is positive, class 1 in every image, class 2 in one image only
+    present = np.stack([statistics[:, 0] > 0, np.ones(60, dtype=bool), np.arange(60) == 5], axis=1)
+    prior, out_of_fold = detect_prior.fit_presence(statistics, present, seed=1)
+    probabilities = prior.probabilities(statistics)
+    assert probabilities[statistics[:, 0] > 1, 0].min() > 0.8 and probabilities[statistics[:, 0] < -1, 0].max() < 0.2
+    assert (probabilities[:, 1] > 0.999).all() and (out_of_fold[:, 1] == 1.0).all()  # in every image: certain
+    assert np.isfinite(out_of_fold).all() and out_of_fold.min() >= 0 and out_of_fold.max() <= 1
+    assert not np.allclose(out_of_fold[:, 0], probabilities[:, 0])  # out of fold: not the fit's own answers
+    assert probabilities.sum(axis=1).max() > 1.5  # not a softmax: classes do not share one unit of probability
+
+
+def mixed_dataset(count: int, seed: int) -> tuple[list[np.ndarray], list[tuple[Box, ...]]]:
+    """Line images (every third image) and blob images with a line too (a line mostly covers less of the image than
+    its blobs, so the image's dominant class is blob)."""
+    rng = np.random.default_rng(seed)
+    images, boxes = [], []
+    for index in range(count):
+        image, image_boxes = surface(rng), []
+        kinds = ["line"] if index % 3 == 0 else ["line", "blob", "blob"]
+        for kind in kinds:
+            paint(image, image_boxes, kind, rng)
+        images.append(np.clip(image, 0, 1).astype(np.float32))
+        boxes.append(tuple(image_boxes))
+    return images, boxes
+
+
+def lines_found_among_blobs(
+    model: detect.DetectorModel, images: list[np.ndarray], truth: list[tuple[Box, ...]]
+) -> float:
+    """The share of the lines in images whose boxes are mostly blob that the model boxes at IoU ≥ 0.5."""
+    found = total = 0
+    for image, boxes in zip(images, truth, strict=True):
+        if not any(box.label == "blob" for box in boxes):
+            continue
+        lines = [box for box in model.inspect(image).boxes if box.label == "line"]
+        for box in boxes:
+            if box.label == "line":
+                total += 1
+                found += any(box_iou(box, line) >= 0.5 for line in lines)
+    assert total >= 8
+    return found / total
+
+
+def test_a_class_sharing_images_with_a_more_prominent_one_is_still_found() -> None:
+    images, boxes = mixed_dataset(48, seed=21)
+    test_images, truth = mixed_dataset(36, seed=22)
+    settings = detect.Settings(scorer_sets=1, window_spread=False, trees=60, hard_negatives_per_image=0)  # quick
+    presence = detect.train(images, boxes, seed=7, settings=settings)
+    softmax = detect.train(images, boxes, seed=7, settings=replace(settings, presence_prior=False))
+    statistics = np.stack([detect._image_statistics(detect._work_image(image)[0]) for image in test_images[:6]])
+    both = presence.prior.probabilities(statistics)
+    assert ((both > 0.5).sum(axis=1) == 2).any()  # classes are judged apart: an image may hold both
+    # 2 px lines are hard to box at IoU 0.5 (a pixel off is 1/3): 0.40 against 0.05 when this test was written
+    assert lines_found_among_blobs(presence, test_images, truth) >= 0.3
+    assert lines_found_among_blobs(softmax, test_images, truth) <= 0.15  # the softmax prior left them unsearched
 
 
 def test_training_refuses_bad_boxes() -> None:
@@ -249,6 +317,7 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
         detect.ALGORITHM
         + detect.FUSION_ALGORITHM
         + detect.SPREAD_ALGORITHM
+        + detect.PRESENCE_ALGORITHM
         + detect.SCORER_SETS_ALGORITHM.format(sets=2)
     )
     assert report.as_dict()["environment"]["scikit-learn"] == sklearn.__version__  # the trees' library, named
@@ -270,7 +339,9 @@ def test_a_validation_run_scores_part_of_the_training_images_and_never_reads_the
     # 12 training images per class; round(12 · 0.25) = 3 of each go to validation
     assert (report["train_images"], report["test_images"]) == (18, 6)
     assert (report["seed"], report["validation_seed"], report["training_seed"]) == (3, 5, 9)
-    assert report["algorithm"] == detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SPREAD_ALGORITHM  # one set
+    assert report["algorithm"] == (  # one set
+        detect.ALGORITHM + detect.FUSION_ALGORITHM + detect.SPREAD_ALGORITHM + detect.PRESENCE_ALGORITHM
+    )
     assert report["map50"] >= 0.5, report["ap50"]
     said = CliRunner().invoke(vision_app, arguments)
     assert said.exit_code == 0, said.output

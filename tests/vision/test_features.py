@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from zhizao.vision import detect, features
+from zhizao.vision import detect, detect_prior, features
 
 Array = NDArray[np.float64]
 
@@ -165,21 +165,21 @@ def test_lbp_of_a_vertical_edge() -> None:
 
 
 def test_detector_lbp_uses_nearest_pixels_and_no_margin() -> None:
-    # detect._lbp_histogram: neighbour ≥ centre sets a bit (no 0.001 margin), so flat ground is all ones (bin 8).
+    # detect_prior.lbp_histogram: neighbour ≥ centre sets a bit (no 0.001 margin), so flat ground is all ones (bin 8).
     # 7 × 7 of 1 with a 0 at (3, 3), radius 1: 5 × 5 = 25 centres. The dark pixel: all 8 neighbours ≥ it → bin 8.
     # Its 8 neighbours: one neighbour (the dark one) is lower → 7 set bits in one run → bin 7. The other 16 → bin 8.
     image = np.ones((7, 7))
     image[3, 3] = 0.0
     expected = np.zeros(10)
     expected[7], expected[8] = 8 / 25, 17 / 25
-    np.testing.assert_allclose(detect._lbp_histogram(image, 1), expected)
+    np.testing.assert_allclose(detect_prior.lbp_histogram(image, 1), expected)
     # Vertical edge, 0 left of column 4, 1 from it: 5 × 5 centres. Column 4 (bright, beside the edge) has its three
     # left neighbours (offsets 3, 4, 5) lower → bits 6, 7, 0, 1, 2 set → 5 in one run → bin 5; all else bin 8.
     edge = np.zeros((7, 7))
     edge[:, 4:] = 1.0
     expected = np.zeros(10)
     expected[5], expected[8] = 5 / 25, 20 / 25
-    np.testing.assert_allclose(detect._lbp_histogram(edge, 1), expected)
+    np.testing.assert_allclose(detect_prior.lbp_histogram(edge, 1), expected)
 
 
 # --- grey-level co-occurrence ------------------------------------------------------------------------------------

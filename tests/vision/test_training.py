@@ -146,6 +146,7 @@ def test_a_detector_is_evaluated_by_map(world: World, settings: Settings, tmp_pa
         detect.ALGORITHM
         + detect.FUSION_ALGORITHM
         + detect.SPREAD_ALGORITHM
+        + detect.PRESENCE_ALGORITHM
         + detect.SCORER_SETS_ALGORITHM.format(sets=2)
     )
     assert set(model.metrics["ap_per_class"]) == {"bar", "blob"}
