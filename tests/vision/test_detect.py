@@ -310,6 +310,7 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
     assert report.test_boxes >= 8
     assert set(report.ap50) == {"blob", "line"}
     assert report.map50 == pytest.approx(np.mean(list(report.ap50.values())))
+    assert report.difficult_boxes == 0 and report.map50_difficult_ignored == report.map50  # none marked difficult
     assert report.map50 >= 0.6
     assert report.train_seconds > 0
     assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
@@ -346,6 +347,7 @@ def test_a_validation_run_scores_part_of_the_training_images_and_never_reads_the
     said = CliRunner().invoke(vision_app, arguments)
     assert said.exit_code == 0, said.output
     assert "validated (seed 5, test images not read) on 6" in said.output
+    assert "difficult ignored" in said.output  # the table's column and the mAP Pascal VOC would give
     for option, value in (("--scorer-sets", "0"), ("--training-seed", "-1"), ("--validation-seed", "-2")):
         refused = CliRunner().invoke(vision_app, [*arguments, option, value])
         assert refused.exit_code == 2 and option in refused.output  # named, not a stack trace

@@ -72,6 +72,24 @@ def test_voc_boxes_become_half_open_zero_based(tmp_path: Path) -> None:
     assert images[0].boxes == (Box(0, 4, 10, 200, "scratches"), Box(49, 59, 70, 80, "scratches"))
     assert images[0].boxes[0].area == 10 * 196
     assert images[1].boxes == ()  # no annotation file: no boxes
+    assert images[0].difficult == ()
+
+
+def test_boxes_marked_difficult_are_kept_and_named(tmp_path: Path) -> None:
+    write_image(tmp_path / "images" / "inclusion" / "i1.jpg")
+    hard = OBJECT.format(label="inclusion", x0=1, y0=1, x1=5, y1=5).replace(
+        "</name>", "</name><difficult>1</difficult>"
+    )
+    plain = OBJECT.format(label="inclusion", x0=11, y0=11, x1=15, y1=15).replace(
+        "</name>", "</name><difficult>0</difficult>"
+    )
+    annotation = tmp_path / "annotations" / "inclusion" / "i1.xml"
+    annotation.parent.mkdir(parents=True)
+    annotation.write_text(VOC.format(name="i1.jpg", objects=hard + plain))
+    (image,) = read_boxes(tmp_path)
+    assert image.boxes == (Box(0, 0, 5, 5, "inclusion"), Box(10, 10, 15, 15, "inclusion"))  # both train
+    assert image.difficult == (Box(0, 0, 5, 5, "inclusion"),)
+    assert read_voc(annotation) == image.boxes
 
 
 def test_malformed_voc_names_the_file_and_object(tmp_path: Path) -> None:

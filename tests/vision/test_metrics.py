@@ -98,3 +98,25 @@ def test_mean_average_precision_over_two_classes() -> None:
     assert average_precision(truth, detections, "c") is None
     with pytest.raises(ValueError, match="no ground-truth"):
         mean_average_precision([[]], [[box(0, 0, 1, 1)]])
+
+
+def test_boxes_marked_difficult_count_neither_way() -> None:
+    truth = [[box(0, 0, 10, 10), box(20, 20, 30, 30)]]
+    difficult = [[box(40, 40, 50, 50)]]
+    detections = [[box(40, 40, 50, 50, score=0.95), box(0, 0, 10, 10, score=0.9), box(50, 0, 60, 10, score=0.8),
+                   box(20, 20, 30, 30, score=0.7)]]  # fmt: skip
+    # The difficult box's detection is dropped; the rest rank TP, FP, TP as in the false-positive case: AP 5/6.
+    assert average_precision(truth, detections, "a", ignored=difficult) == pytest.approx(5 / 6)
+    # Counted as truth instead (what `map50` does): TP, TP, FP, TP over 3 boxes → AP 1/3 · 1 + 1/3 · 1 + 1/3 · 3/4.
+    counted = [[*truth[0], *difficult[0]]]
+    assert average_precision(counted, detections, "a") == pytest.approx(2 / 3 + 1 / 4)
+    # Not found, a difficult box costs nothing: only the two others are to be found.
+    assert average_precision(truth, [detections[0][1:]], "a", ignored=difficult) == pytest.approx(5 / 6)
+    # A detection matching a box already found is a false alarm even where a difficult box lies near: the best match
+    # decides (here the found box, IoU 1, against the difficult one's 0).
+    again = [[*detections[0], box(0, 0, 10, 10, score=0.85)]]
+    assert average_precision(truth, again, "a", ignored=difficult) == pytest.approx(1 / 2 + 1 / 2 * 2 / 4)
+    value, per_class = mean_average_precision(truth, detections, ignored=difficult)
+    assert (value, per_class) == (pytest.approx(5 / 6), pytest.approx({"a": 5 / 6}))
+    with pytest.raises(ValueError, match="per image"):
+        average_precision(truth, detections, "a", ignored=[[], []])

@@ -157,10 +157,14 @@ def evaluate_detect(
         f"{report.training_seed}), {scored} {report.test_images} ({report.test_boxes} boxes; stratified "
         f"{report.test_share:g} hold-out, seed {report.seed})")  # fmt: skip
     say("")
-    _table(["class", "AP@0.5"], [[label, value] for label, value in report.ap50.items()])
+    voc = report.ap50_difficult_ignored
+    _table(["class", "AP@0.5", "difficult ignored"],
+           [[label, value, voc.get(label, "-")] for label, value in report.ap50.items()])  # fmt: skip
     say("")
-    say(f"mAP@0.5 {report.map50:.4f}; training {report.train_seconds:.1f} s; latency per image "
-        f"{report.latency_ms_mean:.1f} ms mean, {report.latency_ms_p95:.1f} ms p95")  # fmt: skip
+    say(f"mAP@0.5 {report.map50:.4f}; with the {report.difficult_boxes} boxes marked difficult ignored, as Pascal VOC "
+        f"scores: {report.map50_difficult_ignored:.4f}")  # fmt: skip
+    say(f"training {report.train_seconds:.1f} s; latency per image {report.latency_ms_mean:.1f} ms mean, "
+        f"{report.latency_ms_p95:.1f} ms p95")  # fmt: skip
     _say_environment(report.environment)
 
 

@@ -2,8 +2,9 @@
 
 The split is ``splits.stratified_holdout`` over the images' folder classes (``round(n_c · test_share)`` of each
 class to test, drawn with the stated seed), so the same folder gives the same split on every machine. The detector
-trains on the rest; mAP@0.5 is the Pascal-VOC all-point mean of the per-class APs (``metrics``); latency is the
-wall time of ``DetectorModel.inspect`` per test image, decoding excluded.
+trains on the rest; mAP@0.5 is the Pascal-VOC all-point mean of the per-class APs (``metrics``), over every box,
+and again as Pascal VOC scores it, the boxes marked difficult ignored; latency is the wall time of
+``DetectorModel.inspect`` per test image, decoding excluded.
 
 For choosing settings without looking at the test images, ``validation_seed`` splits the training part once more
 (the same stratified rule and share, with that seed): the detector trains on the rest and is scored on that
@@ -41,6 +42,9 @@ class DetectReport:
     test_boxes: int
     map50: float
     ap50: dict[str, float]
+    difficult_boxes: int  # test boxes the annotations mark difficult; counted in map50
+    map50_difficult_ignored: float  # as Pascal VOC scores: difficult boxes neither to be found nor false alarms
+    ap50_difficult_ignored: dict[str, float]
     train_seconds: float
     latency_ms_mean: float
     latency_ms_p95: float
@@ -90,6 +94,9 @@ def evaluate(
         found.append(verdict.boxes)
     truth = [items[i].boxes for i in test_at]
     mean_ap, per_class = mean_average_precision(truth, found, 0.5)
+    difficult = [items[i].difficult for i in test_at]
+    plain = [tuple(box for box in boxes if box not in hard) for boxes, hard in zip(truth, difficult, strict=True)]
+    voc_map, voc_per_class = mean_average_precision(plain, found, 0.5, ignored=difficult)
     milliseconds = np.array(latencies) * 1000.0
     return DetectReport(
         data=str(root),
@@ -103,6 +110,9 @@ def evaluate(
         test_boxes=sum(len(boxes) for boxes in truth),
         map50=mean_ap,
         ap50=per_class,
+        difficult_boxes=sum(len(boxes) for boxes in difficult),
+        map50_difficult_ignored=voc_map,
+        ap50_difficult_ignored=voc_per_class,
         train_seconds=train_seconds,
         latency_ms_mean=float(milliseconds.mean()),
         latency_ms_p95=float(np.percentile(milliseconds, 95)),

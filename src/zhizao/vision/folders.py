@@ -2,7 +2,8 @@
 
 - classes: ``<root>/<class>/*.jpg`` or ``<root>/images/<class>/*.jpg`` (NEU);
 - boxes: the same, with Pascal-VOC files ``<root>/annotations/<class>/<stem>.xml`` (or ``<stem>.xml`` beside the
-  image); an object's box becomes ``(xmin - 1, ymin - 1, xmax, ymax)`` (VOC is 1-based and inclusive);
+  image); an object's box becomes ``(xmin - 1, ymin - 1, xmax, ymax)`` (VOC is 1-based and inclusive), and
+  ``<difficult>1</difficult>`` marks it difficult (``LabelledImage.difficult``: scored apart, never dropped);
 - anomaly: a defect-free folder (``good``, ``ok``, ``free`` or ``MT_Free``) and one folder per defect class
   (``MT_<class>`` or ``<class>``), images directly inside or in ``Imgs/``; a ``.png`` with an image's stem beside
   it is that image's defect mask.
@@ -42,8 +43,10 @@ def read_boxes(root: Path) -> list[LabelledImage]:
             candidates = (annotations / folder.name / f"{path.stem}.xml", annotations / f"{path.stem}.xml",
                           path.with_suffix(".xml"))  # fmt: skip
             xml = next((candidate for candidate in candidates if candidate.is_file()), None)
-            boxes = read_voc(xml) if xml is not None else ()
-            images.append(LabelledImage(path, folder.name, boxes))
+            objects = _voc_objects(xml) if xml is not None else []
+            boxes = tuple(box for box, _ in objects)
+            difficult = tuple(box for box, hard in objects if hard)
+            images.append(LabelledImage(path, folder.name, boxes, difficult=difficult))
     if not any(image.boxes for image in images):
         raise InputError.for_field(str(root), "no Pascal-VOC annotations found (annotations/<class>/<image>.xml)")
     return images
@@ -51,11 +54,16 @@ def read_boxes(root: Path) -> list[LabelledImage]:
 
 def read_voc(path: Path) -> tuple[Box, ...]:
     """The boxes of one Pascal-VOC annotation file."""
+    return tuple(box for box, _ in _voc_objects(path))
+
+
+def _voc_objects(path: Path) -> list[tuple[Box, bool]]:
+    """Each object's box and whether it is marked difficult (``<difficult>1</difficult>``)."""
     try:
         tree = ElementTree.parse(path)  # noqa: S314 — the plant's own annotation files, not untrusted uploads
     except (ElementTree.ParseError, OSError) as error:
         raise InputError.for_field(str(path), f"not a readable Pascal-VOC file ({error})") from None
-    boxes: list[Box] = []
+    objects: list[tuple[Box, bool]] = []
     for number, item in enumerate(tree.getroot().iter("object"), start=1):
         name = (item.findtext("name") or "").strip()
         box = item.find("bndbox")
@@ -67,8 +75,9 @@ def read_voc(path: Path) -> tuple[Box, ...]:
             raise InputError.for_field(f"{path}: object {number}", f"malformed box ({error})") from None
         if xmax < xmin or ymax < ymin:
             raise InputError.for_field(f"{path}: object {number}", "xmax/ymax below xmin/ymin")
-        boxes.append(Box(max(0, xmin - 1), max(0, ymin - 1), xmax, ymax, name))
-    return tuple(boxes)
+        hard = (item.findtext("difficult") or "0").strip() == "1"
+        objects.append((Box(max(0, xmin - 1), max(0, ymin - 1), xmax, ymax, name), hard))
+    return objects
 
 
 def read_anomaly(root: Path) -> list[LabelledImage]:

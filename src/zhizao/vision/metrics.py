@@ -55,28 +55,39 @@ def box_iou(a: Box, b: Box) -> float:
 
 
 def average_precision(
-    truth: Sequence[Sequence[Box]], detections: Sequence[Sequence[Box]], label: str, iou_threshold: float = 0.5
+    truth: Sequence[Sequence[Box]],
+    detections: Sequence[Sequence[Box]],
+    label: str,
+    iou_threshold: float = 0.5,
+    ignored: Sequence[Sequence[Box]] | None = None,
 ) -> float | None:
-    """AP of one class over images (``truth[i]`` and ``detections[i]`` belong to image i); None without ground truth."""
-    if len(truth) != len(detections):
+    """AP of one class over images (``truth[i]`` and ``detections[i]`` belong to image i); None without ground truth.
+
+    ``ignored[i]``: boxes of image i that count neither way (Pascal VOC's "difficult" objects): not to be found, and
+    a detection whose best match among the truth and these is one of these is neither a hit nor a false alarm."""
+    if len(truth) != len(detections) or (ignored is not None and len(ignored) != len(truth)):
         raise ValueError("one list of ground truth and one of detections per image")
     wanted = [[box for box in boxes if box.label == label] for boxes in truth]
+    skipped = [[box for box in boxes if box.label == label] for boxes in ignored] if ignored else [[]] * len(truth)
     total = sum(len(boxes) for boxes in wanted)
     if total == 0:
         return None
     found = [(box.score, image, box) for image, boxes in enumerate(detections) for box in boxes if box.label == label]
     found.sort(key=lambda item: -item[0])  # stable: equal scores keep image order
     matched = [[False] * len(boxes) for boxes in wanted]
-    hits = np.zeros(len(found))
-    for rank, (_score, image, box) in enumerate(found):
-        overlaps = [box_iou(box, other) for other in wanted[image]]
+    hits: list[float] = []
+    for _score, image, box in found:
+        overlaps = [box_iou(box, other) for other in (*wanted[image], *skipped[image])]
         best = int(np.argmax(overlaps)) if overlaps else -1
-        if best >= 0 and overlaps[best] >= iou_threshold and not matched[image][best]:
+        if best >= len(wanted[image]) and overlaps[best] >= iou_threshold:
+            continue  # it found an ignored box: not counted
+        hit = best >= 0 and overlaps[best] >= iou_threshold and not matched[image][best]
+        if hit:
             matched[image][best] = True
-            hits[rank] = 1
+        hits.append(1.0 if hit else 0.0)
     true_positives = np.cumsum(hits)
     recall = true_positives / total
-    precision = true_positives / np.arange(1, len(found) + 1)
+    precision = true_positives / np.arange(1, len(hits) + 1)
     recall = np.concatenate(([0.0], recall, [1.0]))
     precision = np.concatenate(([0.0], precision, [0.0]))
     precision = np.maximum.accumulate(precision[::-1])[::-1]
@@ -85,13 +96,16 @@ def average_precision(
 
 
 def mean_average_precision(
-    truth: Sequence[Sequence[Box]], detections: Sequence[Sequence[Box]], iou_threshold: float = 0.5
+    truth: Sequence[Sequence[Box]],
+    detections: Sequence[Sequence[Box]],
+    iou_threshold: float = 0.5,
+    ignored: Sequence[Sequence[Box]] | None = None,
 ) -> tuple[float, dict[str, float]]:
-    """mAP over the classes present in the ground truth, and each class's AP."""
+    """mAP over the classes present in the ground truth, and each class's AP (``ignored``: as for one class)."""
     labels = sorted({box.label for boxes in truth for box in boxes})
     per_class: dict[str, float] = {}
     for label in labels:
-        value = average_precision(truth, detections, label, iou_threshold)
+        value = average_precision(truth, detections, label, iou_threshold, ignored)
         if value is not None:
             per_class[label] = value
     if not per_class:

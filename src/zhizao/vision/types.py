@@ -54,6 +54,7 @@ class LabelledImage:
     label: str | None
     boxes: tuple[Box, ...] = ()
     mask_path: Path | None = None
+    difficult: tuple[Box, ...] = ()  # those of the boxes the annotation marks difficult (Pascal VOC)
 
 
 @dataclass(frozen=True, slots=True)
