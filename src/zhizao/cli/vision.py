@@ -161,8 +161,9 @@ def evaluate_detect(
     _table(["class", "AP@0.5", "difficult ignored"],
            [[label, value, voc.get(label, "-")] for label, value in report.ap50.items()])  # fmt: skip
     say("")
+    voc_map = "-" if report.map50_difficult_ignored is None else f"{report.map50_difficult_ignored:.4f}"
     say(f"mAP@0.5 {report.map50:.4f}; with the {report.difficult_boxes} boxes marked difficult ignored, as Pascal VOC "
-        f"scores: {report.map50_difficult_ignored:.4f}")  # fmt: skip
+        f"scores: {voc_map}")  # fmt: skip
     say(f"training {report.train_seconds:.1f} s; latency per image {report.latency_ms_mean:.1f} ms mean, "
         f"{report.latency_ms_p95:.1f} ms p95")  # fmt: skip
     _say_environment(report.environment)

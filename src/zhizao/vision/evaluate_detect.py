@@ -43,7 +43,8 @@ class DetectReport:
     map50: float
     ap50: dict[str, float]
     difficult_boxes: int  # test boxes the annotations mark difficult; counted in map50
-    map50_difficult_ignored: float  # as Pascal VOC scores: difficult boxes neither to be found nor false alarms
+    # as Pascal VOC scores: difficult boxes neither to be found nor false alarms (None: every test box is difficult)
+    map50_difficult_ignored: float | None
     ap50_difficult_ignored: dict[str, float]
     train_seconds: float
     latency_ms_mean: float
@@ -96,7 +97,7 @@ def evaluate(
     mean_ap, per_class = mean_average_precision(truth, found, 0.5)
     difficult = [items[i].difficult for i in test_at]
     plain = [tuple(box for box in boxes if box not in hard) for boxes, hard in zip(truth, difficult, strict=True)]
-    voc_map, voc_per_class = mean_average_precision(plain, found, 0.5, ignored=difficult)
+    voc_map, voc_per_class = mean_average_precision(plain, found, 0.5, ignored=difficult) if any(plain) else (None, {})
     milliseconds = np.array(latencies) * 1000.0
     return DetectReport(
         data=str(root),
