@@ -578,16 +578,7 @@ def train(
     with threadpool_limits(1):
         works = [_work_image(image) for image in images]
         statistics = np.stack([_image_statistics(work) for work, _ in works])
-        if settings.presence_prior:
-            present = np.array([[any(box.label == label for box in image_boxes) for label in classes]
-                                for image_boxes in boxes])  # fmt: skip
-            prior, priors = fit_presence(statistics, present, seed)
-        else:
-            labelled = [i for i, image_boxes in enumerate(boxes) if image_boxes]
-            labels = np.array([_dominant_label(boxes[i], classes) for i in labelled], dtype=np.int64)
-            prior, out_of_fold = fit_softmax(statistics[labelled], labels, len(classes), seed)
-            priors = prior.probabilities(statistics)
-            priors[labelled] = out_of_fold
+        prior, priors = _fit_image_prior(statistics, boxes, classes, settings.presence_prior, seed)
         truth = [[_corners(image_boxes, label) / factor for label in classes]
                  for (_, factor), image_boxes in zip(works, boxes, strict=True)]  # fmt: skip
         shapes = []
@@ -603,6 +594,23 @@ def train(
     return DetectorModel(
         classes, _spec_of(images), tuple(shapes), prior, scorers, settings, seed, map_networks=networks
     )
+
+
+def _fit_image_prior(
+    statistics: Float, boxes: Sequence[Sequence[Box]], classes: tuple[str, ...], presence: bool, seed: int
+) -> tuple[ClassPrior, Float]:
+    """The prior, and each training image's out-of-fold probabilities (the softmax prior learns from the images with
+    boxes only; the others get its fitted probabilities)."""
+    if presence:
+        present = np.array([[any(box.label == label for box in image_boxes) for label in classes]
+                            for image_boxes in boxes])  # fmt: skip
+        return fit_presence(statistics, present, seed)
+    labelled = [i for i, image_boxes in enumerate(boxes) if image_boxes]
+    labels = np.array([_dominant_label(boxes[i], classes) for i in labelled], dtype=np.int64)
+    prior, out_of_fold = fit_softmax(statistics[labelled], labels, len(classes), seed)
+    priors = prior.probabilities(statistics)
+    priors[labelled] = out_of_fold
+    return prior, priors
 
 
 MIN_MAP_IMAGES = 8
