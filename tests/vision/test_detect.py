@@ -189,7 +189,7 @@ def test_the_spread_features_are_each_windows_standard_deviations() -> None:
 
 def test_a_detector_saved_before_spread_features_and_the_presence_prior_loads_without_them(tmp_path: Path) -> None:
     images, boxes = dataset(24, seed=1)
-    settings = detect.Settings(scorer_sets=1, window_spread=False, presence_prior=False)
+    settings = detect.Settings(scorer_sets=1, window_spread=False, presence_prior=False, min_prior=0.02)
     plain = detect.train(images, boxes, seed=7, settings=settings)
     assert detect.SPREAD_ALGORITHM not in plain.algorithm and detect.PRESENCE_ALGORITHM not in plain.algorithm
     plain.save(tmp_path / "model")
@@ -198,6 +198,7 @@ def test_a_detector_saved_before_spread_features_and_the_presence_prior_loads_wi
     (tmp_path / "model" / "model.json").write_text(json.dumps(meta), encoding="utf-8")
     loaded = detect.load(tmp_path / "model")
     assert not loaded.settings.window_spread and not loaded.settings.presence_prior
+    assert loaded.settings.min_prior == 0.02 != detect.Settings().min_prior  # its own, not today's default
     image = dataset(1, seed=4)[0][0]
     assert loaded.inspect(image) == plain.inspect(image)  # the features its trees were trained on, the softmax prior
     probabilities = loaded.prior.probabilities(np.zeros((1, len(loaded.prior.mean))))

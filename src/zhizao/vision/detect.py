@@ -105,7 +105,9 @@ class Settings:
     min_score: float = 0.05
     target: str = "hit"  # "hit": classify IoU ≥ 0.5 (what AP@0.5 counts); "iou": regress the IoU (measured lower)
     prior_power: float = 0.5  # score = window score × prior^power
-    min_prior: float = 0.02  # classes the image prior gives less are not searched (their scores would rank last)
+    # Classes the image prior gives less are not searched (their scores would rank last). 0.05 since 2026-12-01:
+    # the same mean validation mAP as 0.02 with the presence prior, for a fifth less training and latency
+    min_prior: float = 0.05
     # Box fusion: a kept window's corners become the mean of the windows overlapping it by IoU ≥ fuse_iou that score
     # at least fuse_share of its score, weighted by score^fuse_power (0 turns it off: plain NMS, as detectors saved
     # before it had)
