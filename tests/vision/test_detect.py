@@ -313,6 +313,8 @@ def test_evaluate_reports_the_stated_split_and_figures(tmp_path: Path) -> None:
     assert report.map50 == pytest.approx(np.mean(list(report.ap50.values())))
     assert report.difficult_boxes == 0 and report.map50_difficult_ignored == report.map50  # none marked difficult
     assert report.map50 >= 0.6
+    assert report.map30 == pytest.approx(np.mean(list(report.ap30.values())))
+    assert all(report.ap30[label] >= value for label, value in report.ap50.items())  # a looser match finds more
     assert report.train_seconds > 0
     assert report.latency_ms_mean > 0 and report.latency_ms_p95 > 0
     assert report.as_dict()["algorithm"] == (

@@ -78,6 +78,13 @@ def test_iou_of_exactly_the_threshold_matches() -> None:
     assert average_precision([[box(0, 0, 10, 21)]], [[box(0, 0, 10, 10, score=0.5)]], "a") == 0.0
 
 
+def test_a_looser_threshold_counts_a_box_drawn_unlike_the_annotator() -> None:
+    # (0,0,10,10) inside (0,0,10,25): IoU 100 / 250 = 0.4, a miss at 0.5 and a hit at 0.3 (mAP@0.3 of the report).
+    truth, found = [[box(0, 0, 10, 25)]], [[box(0, 0, 10, 10, score=0.5)]]
+    assert mean_average_precision(truth, found, 0.5) == (0.0, {"a": 0.0})
+    assert mean_average_precision(truth, found, 0.3) == (1.0, {"a": 1.0})
+
+
 def test_mean_average_precision_over_two_classes() -> None:
     truth = [[box(0, 0, 10, 10), box(20, 20, 30, 30)], [box(40, 40, 50, 50, "b")]]
     detections = [

@@ -142,7 +142,7 @@ def evaluate_detect(
     as_json: AsJson = False,
 ) -> None:
     """Train the box detector on a fixed stratified split of a folder laid out as NEU-DET (images/<class>/*.jpg,
-    annotations/<class>/*.xml in Pascal-VOC) and report mAP@0.5, AP per class, training time and latency."""
+    annotations/<class>/*.xml in Pascal-VOC) and report mAP@0.5 (and @0.3), AP per class, training time and latency."""
     from zhizao.vision.evaluate_detect import evaluate
 
     report = guarded(lambda: evaluate(data, test_share=test_share, seed=seed, learned_maps=learned_maps,
@@ -158,12 +158,13 @@ def evaluate_detect(
         f"{report.test_share:g} hold-out, seed {report.seed})")  # fmt: skip
     say("")
     voc = report.ap50_difficult_ignored
-    _table(["class", "AP@0.5", "difficult ignored"],
-           [[label, value, voc.get(label, "-")] for label, value in report.ap50.items()])  # fmt: skip
+    _table(["class", "AP@0.5", "difficult ignored", "AP@0.3"],
+           [[label, value, voc.get(label, "-"), report.ap30.get(label, "-")]
+            for label, value in report.ap50.items()])  # fmt: skip
     say("")
     voc_map = "-" if report.map50_difficult_ignored is None else f"{report.map50_difficult_ignored:.4f}"
     say(f"mAP@0.5 {report.map50:.4f}; with the {report.difficult_boxes} boxes marked difficult ignored, as Pascal VOC "
-        f"scores: {voc_map}")  # fmt: skip
+        f"scores: {voc_map}; mAP@0.3 {report.map30:.4f} (found, but boxed unlike the annotator at 0.5)")  # fmt: skip
     say(f"training {report.train_seconds:.1f} s; latency per image {report.latency_ms_mean:.1f} ms mean, "
         f"{report.latency_ms_p95:.1f} ms p95")  # fmt: skip
     _say_environment(report.environment)
