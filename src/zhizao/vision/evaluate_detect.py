@@ -4,8 +4,8 @@ The split is ``splits.stratified_holdout`` over the images' folder classes (``ro
 class to test, drawn with the stated seed), so the same folder gives the same split on every machine. The detector
 trains on the rest; mAP@0.5 is the Pascal-VOC all-point mean of the per-class APs (``metrics``), over every box,
 and again as Pascal VOC scores it, the boxes marked difficult ignored; mAP@0.3 tells how much of what is missed at
-IoU 0.5 was found but boxed unlike the annotator (loosely drawn boxes, several side by side); latency is the wall time of
-``DetectorModel.inspect`` per test image, decoding excluded.
+IoU 0.5 was found but boxed unlike the annotator (loosely drawn boxes, several side by side); latency is the wall
+time of ``DetectorModel.inspect`` per test image, decoding excluded.
 
 For choosing settings without looking at the test images, ``validation_seed`` splits the training part once more
 (the same stratified rule and share, with that seed): the detector trains on the rest and is scored on that
