@@ -157,10 +157,9 @@ def evaluate_detect(
         f"{report.training_seed}), {scored} {report.test_images} ({report.test_boxes} boxes; stratified "
         f"{report.test_share:g} hold-out, seed {report.seed})")  # fmt: skip
     say("")
-    voc = report.ap50_difficult_ignored
+    voc, loose = report.ap50_difficult_ignored, report.ap30
     _table(["class", "AP@0.5", "difficult ignored", "AP@0.3"],
-           [[label, value, voc.get(label, "-"), report.ap30.get(label, "-")]
-            for label, value in report.ap50.items()])  # fmt: skip
+           [[label, value, voc.get(label, "-"), loose[label]] for label, value in report.ap50.items()])  # fmt: skip
     say("")
     voc_map = "-" if report.map50_difficult_ignored is None else f"{report.map50_difficult_ignored:.4f}"
     say(f"mAP@0.5 {report.map50:.4f}; with the {report.difficult_boxes} boxes marked difficult ignored, as Pascal VOC "
