@@ -7,12 +7,19 @@ import logging
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI, routing
 from fastapi.testclient import TestClient
 
+from tests.conftest import TEST_SECRET, World
+from zhizao import migrations
+from zhizao.accounts.roles import Role
+from zhizao.db.engine import Database, create_database
+from zhizao.settings import Settings, load_settings
 from zhizao.web import prepare
+from zhizao.web.app import create_app, shared_routes
 from zhizao.web.prepare import prepare_routes
 
 # A page near the start, an API route near the end of the app's routers, and a path no route has.
@@ -39,20 +46,53 @@ def preparations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield prepared
 
 
-def test_without_it_the_first_requests_prepare_the_routes(client: TestClient, preparations: list[str]) -> None:
-    for path in PATHS:
-        client.get(path)
+@pytest.fixture
+def new_app(settings: Settings, database: Database) -> Iterator[FastAPI]:
+    """An app built as the first of its process builds it: its routes not yet prepared by another test's app."""
+    shared_routes.cache_clear()
+    yield create_app(settings, database)
+
+
+def test_without_it_the_first_requests_prepare_the_routes(new_app: FastAPI, preparations: list[str]) -> None:
+    with TestClient(new_app) as client:
+        for path in PATHS:
+            client.get(path)
     assert "/api/vision/quality" in preparations
     assert len(preparations) > 100
 
 
-def test_after_it_no_request_prepares_a_route(app: FastAPI, client: TestClient, preparations: list[str]) -> None:
-    prepare_routes(app)
+def test_after_it_no_request_prepares_a_route(new_app: FastAPI, preparations: list[str]) -> None:
+    prepare_routes(new_app)
     assert len(preparations) > 100
     preparations.clear()
-    for path in PATHS:
-        client.get(path)
+    with TestClient(new_app) as client:
+        for path in PATHS:
+            client.get(path)
     assert preparations == []
+
+
+def test_routes_are_prepared_once_per_process_and_each_app_keeps_its_own_state(
+    new_app: FastAPI, world: World, settings: Settings, tmp_path: Path, preparations: list[str]
+) -> None:
+    """A second app prepares nothing again, yet answers from its own database: the shared routes hold no app."""
+    prepare_routes(new_app)
+    admin = world.user(Role.ADMIN)
+    other_settings = load_settings(data_dir=tmp_path / "other", secret_key=TEST_SECRET)
+    other_database = create_database(other_settings)
+    migrations.upgrade(other_database.engine)
+    preparations.clear()
+    try:
+        other_app = create_app(other_settings, other_database)
+        login = {"username": admin.username, "password": admin.password}
+        with TestClient(new_app) as client, TestClient(other_app) as other_client:
+            assert client.post("/api/auth/token", data=login).status_code == 200
+            # The other app's database has no such user.
+            assert other_client.post("/api/auth/token", data=login).status_code == 401
+            for path in PATHS:
+                other_client.get(path)
+        assert preparations == []
+    finally:
+        other_database.dispose()
 
 
 def test_a_fresh_process_has_the_compiled_search_once_prepared_to_serve() -> None:

@@ -5,6 +5,8 @@ FastAPI prepares an included router's routes (their dependencies and parameter m
 is matched against that router, and a request walks the routers in order until one matches: without this, the
 first request after a start to a route near the end waits while every router before it is prepared — 3 s for the
 whole app on a quiet core. Matching one path that no route has walks them all, before the server takes requests.
+The routes are included once per process (``zhizao.web.app.shared_routes``), so they are prepared once, whichever
+app of the process is prepared or asked first.
 
 The job-shop scheduler's tabu search is compiled by numba: on the first start after an install that takes seconds
 (7.6 s here) and holds the interpreter lock, later starts read it from numba's disk cache in under a second. Loaded
