@@ -47,10 +47,10 @@ def preparations(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def new_app(settings: Settings, database: Database) -> Iterator[FastAPI]:
+def new_app(settings: Settings, database: Database) -> FastAPI:
     """An app built as the first of its process builds it: its routes not yet prepared by another test's app."""
     shared_routes.cache_clear()
-    yield create_app(settings, database)
+    return create_app(settings, database)
 
 
 def test_without_it_the_first_requests_prepare_the_routes(new_app: FastAPI, preparations: list[str]) -> None:
@@ -72,7 +72,7 @@ def test_after_it_no_request_prepares_a_route(new_app: FastAPI, preparations: li
 
 
 def test_routes_are_prepared_once_per_process_and_each_app_keeps_its_own_state(
-    new_app: FastAPI, world: World, settings: Settings, tmp_path: Path, preparations: list[str]
+    new_app: FastAPI, world: World, tmp_path: Path, preparations: list[str]
 ) -> None:
     """A second app prepares nothing again, yet answers from its own database: the shared routes hold no app."""
     prepare_routes(new_app)
