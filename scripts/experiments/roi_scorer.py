@@ -98,18 +98,7 @@ class Network(nn.Module):  # type: ignore[misc]
         self.reg = nn.Linear(128, 4)
 
     def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        fine = self.stage2(self.stage1(x))
-        middle = self.stage3(fine)
-        coarse = self.stage4(middle)
-        size = fine.shape[-2:]
-        fused = torch.cat(
-            [
-                fine,
-                functional.interpolate(middle, size=size, mode="bilinear", align_corners=False),
-                functional.interpolate(coarse, size=size, mode="bilinear", align_corners=False),
-            ],
-            1,
-        )
+        fused, coarse = boxnet.fused_stages(self, x)
         feat = self.reduce(fused)
         return feat, self.map_head(feat), self.presence(coarse.mean(dim=(2, 3)))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -65,19 +65,38 @@ class _Network(nn.Module):  # type: ignore[misc,unused-ignore]  # nn.Module is A
         self.image_head = nn.Linear(4 * w, classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        fine = self.stage2(self.stage1(x))
-        middle = self.stage3(fine)
-        coarse = self.stage4(middle)
-        size = fine.shape[-2:]
-        fused = torch.cat(
-            [
-                fine,
-                functional.interpolate(middle, size=size, mode="bilinear", align_corners=False),
-                functional.interpolate(coarse, size=size, mode="bilinear", align_corners=False),
-            ],
-            dim=1,
-        )
+        fused, coarse = fused_stages(self, x)
         return self.head(fused), self.image_head(coarse.mean(dim=(2, 3)))
+
+
+class Stages(Protocol):
+    """A network with boxnet's four stages (the map network, and experiments built on its backbone)."""
+
+    @property
+    def stage1(self) -> nn.Module: ...
+    @property
+    def stage2(self) -> nn.Module: ...
+    @property
+    def stage3(self) -> nn.Module: ...
+    @property
+    def stage4(self) -> nn.Module: ...
+
+
+def fused_stages(network: Stages, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The last three of ``network``'s four stages (``stage1`` … ``stage4``) fused at stride 4, and the last stage."""
+    fine = network.stage2(network.stage1(x))
+    middle = network.stage3(fine)
+    coarse = network.stage4(middle)
+    size = fine.shape[-2:]
+    fused = torch.cat(
+        [
+            fine,
+            functional.interpolate(middle, size=size, mode="bilinear", align_corners=False),
+            functional.interpolate(coarse, size=size, mode="bilinear", align_corners=False),
+        ],
+        dim=1,
+    )
+    return fused, coarse
 
 
 def _network_input(work: Float) -> NDArray[np.float32]:
