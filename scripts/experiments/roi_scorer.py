@@ -72,7 +72,14 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--top-k", type=int, default=3000, help="windows scored per class and image")
     parser.add_argument("--save", type=Path)
     parser.add_argument("--load", type=Path)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.epochs < 0 or args.top_k < 1 or args.width < 1:
+        parser.error("--epochs must be 0 or more, --top-k and --width 1 or more")
+    if args.epochs == 0 and (args.load is None or not args.load.is_file()):
+        parser.error("--epochs 0 only inspects: --load must name the weights a training run saved (--save)")
+    if not (args.data / "annotations").is_dir():
+        parser.error(f"--data {args.data}: not a folder laid out as NEU-DET (images/, annotations/)")
+    return args
 
 
 class Network(nn.Module):  # type: ignore[misc]
